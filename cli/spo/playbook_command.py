@@ -1,0 +1,42 @@
+"""Commands that are one playbook run: parse, run, print the summary, exit."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from spo.runner import run_playbook
+
+
+def summarize(record) -> None:
+    click.echo("")
+    for host, res in sorted(record.hosts.items()):
+        click.echo(
+            f"{host:<16} {res['result']:<12} ok={res['ok']} changed={res['changed']} "
+            f"failed={res['failed']} unreachable={res['unreachable']} skipped={res['skipped']}"
+        )
+    verdict = "succeeded" if record.ok else "FAILED"
+    click.echo(f"run {record.id} {verdict} in {record.duration_seconds} s")
+    click.echo(f"record: spo runs show {record.id}")
+
+
+def run_and_report(
+    ctx: click.Context, playbook: str, name: str, extravars: dict | None = None
+) -> None:
+    """Run a playbook, print the summary, exit non-zero unless every host succeeded."""
+    record = run_playbook(ctx.obj, playbook, command=name, extravars=extravars)
+    summarize(record)
+    if not record.ok:
+        sys.exit(2 if record.hosts else 1)
+
+
+def playbook_command(name: str, playbook: str, doc: str) -> click.Command:
+    """A click command that runs one playbook with the global options."""
+
+    @click.command(name=name, help=doc)
+    @click.pass_context
+    def command(ctx: click.Context) -> None:
+        run_and_report(ctx, playbook, name)
+
+    return command

@@ -1,0 +1,198 @@
+"""The ``spo-backup`` command that cron runs on each host; needs only the host and its config.
+
+    spo-backup [--config F] run [--source S ...] [--kind K] [--triggered-by WHO] [--reason R]
+    spo-backup [--config F] list [--json] | prune [--dry-run] [--source S ...] | digest [--dry-run]
+    spo-backup verify PATH
+
+Exit status: 0 everything asked for succeeded, 1 something failed (the error line names it),
+2 the command or its config is wrong. Logs go to stderr and to syslog (journald).
+"""
+
+import argparse
+import json
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+from . import VERSION, catalog, config, digest, manifest, notify, offsite, runner, verify
+from .errors import BackupError
+
+log = logging.getLogger(__package__)
+SYSLOG = Path("/dev/log")
+FAILED, BROKEN = 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    setup_logging()
+    try:
+        if args.command == "verify":
+            return _verify(args)
+        cfg = config.load(args.config)
+        return COMMANDS[args.command](cfg, args)
+    except BackupError as exc:
+        log.error("%s", exc)
+        return BROKEN
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spo-backup", description="Backups of this host's databases and program files."
+    )
+    parser.add_argument("--version", action="version", version=f"spo-backup {VERSION}")
+    parser.add_argument(
+        "--config", type=Path, default=config.DEFAULT_PATH, help="default: %(default)s"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="back up, verify, prune, copy offsite, record, notify")
+    run.add_argument("--source", action="extend", nargs="+", default=[], help="only these")
+    run.add_argument("--kind", choices=manifest.KINDS, default="automatic")
+    run.add_argument("--triggered-by", default="command line", help="cron, ansible, a name")
+    run.add_argument("--reason", default="", help="why, for the manifest and the history")
+    listing = sub.add_parser("list", help="backups here and at every offsite")
+    listing.add_argument("--json", action="store_true", help="for machines")
+    check = sub.add_parser("verify", help="check a backup's checksums and readability")
+    check.add_argument("path", type=Path)
+    prune = sub.add_parser("prune", help="apply the retention policy here and offsite")
+    prune.add_argument("--dry-run", action="store_true", help="only say what would go")
+    prune.add_argument("--source", action="extend", nargs="+", default=[], help="only these")
+    summary = sub.add_parser("digest", help="send the daily digest of the last 24 hours")
+    summary.add_argument("--dry-run", action="store_true", help="print it instead of sending")
+    return parser
+
+
+def setup_logging(syslog: Path = SYSLOG, level: int = logging.INFO) -> None:
+    log.handlers.clear()
+    log.setLevel(level)
+    log.propagate = False
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setFormatter(logging.Formatter("spo-backup: %(levelname)s: %(message)s"))
+    log.addHandler(stderr)
+    if syslog.is_socket():
+        try:
+            handler = logging.handlers.SysLogHandler(
+                str(syslog), facility=logging.handlers.SysLogHandler.LOG_DAEMON
+            )
+        except OSError as exc:
+            log.warning("syslog %s not usable, logging to stderr only: %s", syslog, exc)
+        else:
+            handler.setFormatter(logging.Formatter("spo-backup: %(levelname)s: %(message)s"))
+            log.addHandler(handler)
+
+
+def _run(cfg: config.Config, args) -> int:
+    records = runner.run(cfg, args.source, args.kind, args.triggered_by, args.reason)
+    failed = [r for r in records if r["result"] != "ok"]
+    if failed:
+        names = ", ".join(r["source"] for r in failed)
+        log.error(
+            "run FAILED for %d of %d source(s): %s (errors above)", len(failed), len(records), names
+        )
+        return FAILED
+    return 0
+
+
+def _verify(args) -> int:
+    try:
+        report = verify.check(args.path)
+    except BackupError as exc:
+        log.error("%s", exc)
+        return FAILED
+    print(f"{args.path}: verified, {len(report['files'])} file(s), all checksums match")
+    return 0
+
+
+def _list(cfg: config.Config, args) -> int:
+    places = [_listing("local", cfg.backup_root, None)]
+    for off in cfg.offsite:
+        try:
+            offsite.check(off)
+        except BackupError as exc:
+            places.append(_listing(f"offsite {off.name}", off.path, str(exc)))
+        else:
+            places.append(_listing(f"offsite {off.name}", off.path, None))
+    if args.json:
+        print(json.dumps(places, indent=2))
+    else:
+        for place in places:
+            _print_place(place)
+    return FAILED if any(p["error"] for p in places) else 0
+
+
+def _listing(where: str, root: Path, error: str | None) -> dict:
+    backups, skipped = ([], {}) if error else catalog.list_backups(root)
+    return {
+        "where": where,
+        "path": str(root),
+        "error": error,
+        "backups": [
+            {
+                "name": b.name,
+                "source": b.source,
+                "kind": b.kind,
+                "time": manifest.iso(b.time),
+                "bytes": b.manifest.get("stored_bytes"),
+                "verified": b.verified,
+                "pinned": b.pinned,
+            }
+            for b in backups
+        ],
+        "unrecognised": skipped,
+    }
+
+
+def _print_place(place: dict) -> None:
+    if place["error"]:
+        print(f"{place['where']} {place['path']}: NOT REACHABLE: {place['error']}")
+        return
+    print(f"{place['where']} {place['path']}: {len(place['backups'])} backup(s)")
+    for b in place["backups"]:
+        state = "verified" if b["verified"] else "NOT verified"
+        pin = f", pinned: {b['pinned']}" if b["pinned"] else ""
+        when = notify.local_time(manifest.parse_time(b["time"]))
+        print(f"  {b['name']}  {when}  {notify.human_size(b['bytes'])}  {state}{pin}")
+    for name, why in place["unrecognised"].items():
+        print(f"  ? {name}: not a backup, left alone: {why}")
+
+
+def _prune(cfg: config.Config, args) -> int:
+    names = {cfg.source(n).name for n in args.source} or {s.name for s in cfg.sources}
+    status = 0
+    places = [("local", cfg.backup_root, None)]
+    places += [(f"offsite {o.name}", o.path, o) for o in cfg.offsite]
+    for where, root, off in places:
+        try:
+            if off is not None:
+                offsite.check(off)
+            result = catalog.apply_prune(root, cfg.retention, sources=names, dry_run=args.dry_run)
+        except BackupError as exc:
+            log.error("%s: %s", where, exc)
+            status = FAILED
+            continue
+        gone = result["would_remove" if args.dry_run else "removed"]
+        verb = "would remove" if args.dry_run else "removed"
+        print(f"{where} {root}: {verb} {len(gone)} backup(s)")
+        for decision in result["decisions"]:
+            if decision["source"] in names:
+                print(
+                    f"  {decision['action']:6} {decision['name']}: {'; '.join(decision['reasons'])}"
+                )
+        for name, why in result["skipped"].items():
+            print(f"  ? {name}: not a backup, left alone: {why}")
+    return status
+
+
+def _digest(cfg: config.Config, args) -> int:
+    notice = digest.build(cfg)
+    if args.dry_run:
+        for language in cfg.notify.languages:
+            subject, body = notify.compose(cfg, notice, language)
+            print(f"{subject}\n\n{body}\n")
+        return 0
+    attempts = notify.send(cfg, notice)
+    runner.record_notices(cfg, attempts)
+    return FAILED if any(not a["delivered"] for a in attempts) else 0
+
+
+COMMANDS = {"run": _run, "list": _list, "prune": _prune, "digest": _digest}

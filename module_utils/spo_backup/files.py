@@ -1,0 +1,90 @@
+"""Program files (S1.4, S2.4): a tar archive of an application directory, restored with its
+owners, modes and symlinks to the original or another path."""
+
+import os
+import shutil
+from pathlib import Path
+
+from . import proc
+from .compress import CODECS, Codec
+from .errors import BackupError
+
+# Numeric owners: the restore host may map names to other ids; ACLs and xattrs travel too.
+_KEEP = ["--numeric-owner", "--acls", "--xattrs"]
+
+
+def dump(source: Path, stage: Path, codec: Codec, excludes: list[str] | tuple = ()) -> dict:
+    if not source.is_dir():
+        raise BackupError(
+            f"the program directory {source} does not exist", "check the path in the inventory"
+        )
+    argv = ["tar", "--create", "--file=-", f"--directory={source}", *_KEEP]
+    argv += [f"--exclude={pattern}" for pattern in excludes] + ["."]
+    raw = proc.dump_to_file(
+        argv,
+        proc.child_env(),
+        stage / f"files.tar{codec.suffix}",
+        codec,
+        f"backup of program files {source}",
+        "if tar says a file changed as it was read, stop the application or run again",
+    )
+    tool = proc.run(["tar", "--version"], proc.child_env(), "tar --version", "").splitlines()[0]
+    return {
+        "server_version": None,
+        "tool": tool,
+        "path": str(source),
+        "format": "tar",
+        "compression": codec.name,
+        "raw_bytes": raw,
+        "tables": {},
+        "details": {"excludes": list(excludes)},
+    }
+
+
+def content_of(_relpath: str) -> str:
+    return "tar"
+
+
+def restore(
+    folder: Path, manifest: dict, target: Path | None = None, replace: bool = False
+) -> dict:
+    """Extract beside ``target`` first, then swap it in: a failed restore leaves the old
+    directory untouched, never a mix of both."""
+    target = Path(target or manifest["path"])
+    what = f"restore of backup {folder.name} to {target}"
+    if target.exists() and any(target.iterdir()) and not replace:
+        raise BackupError(
+            f"{what}: {target} exists and is not empty",
+            "restore to another path, or ask for replace to swap it",
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh = target.with_name(f".{target.name}.spo-restore-{os.getpid()}")
+    old = target.with_name(f".{target.name}.spo-old-{os.getpid()}")
+    fresh.mkdir(mode=0o700)
+    try:
+        argv = [
+            "tar",
+            "--extract",
+            "--file=-",
+            f"--directory={fresh}",
+            "--same-owner",
+            "--same-permissions",
+            *_KEEP,
+        ]
+        name = next(iter(manifest["files"]))
+        proc.stream_file(
+            folder / name,
+            CODECS[manifest["compression"]],
+            argv,
+            proc.child_env(),
+            what,
+            "check free space and that the restore runs as root",
+        )
+        replaced = target.exists()
+        if replaced:
+            os.rename(target, old)
+        os.rename(fresh, target)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+    return {"path": str(target), "replaced": replaced}

@@ -1,0 +1,257 @@
+"""PostgreSQL: pg_dump/pg_dumpall backups and pg_restore restores.
+
+Row counts are exact and belong to the dump: a psql session opens a REPEATABLE READ
+transaction, exports its snapshot, hands it to ``pg_dump --snapshot`` and counts every table
+in that same snapshot while the dump runs; the transaction stays open until pg_dump is done.
+"""
+
+import contextlib
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from . import pg_client, pg_globals, proc, verify
+from .compress import CODECS, Codec
+from .errors import BackupError, ToolError
+from .pg_client import HINT
+from .session import Connection, Session
+
+CUSTOM, DIRECTORY = "custom", "directory"
+# Every ordinary table with its exact count; \gexec runs the generated statements in this
+# session (so in the exported snapshot) and the server quotes the identifiers.
+_COUNT_TABLES = r"""SELECT format('SELECT %L, count(*) FROM ONLY %I.%I',
+       n.nspname || '.' || c.relname, n.nspname, c.relname)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg\_toast%' ORDER BY 1 \gexec"""
+
+
+def _counts(session: Session) -> dict[str, int]:
+    return {name: int(count) for name, count in session.query(_COUNT_TABLES)}
+
+
+def _database_exists(conn: Connection, env: dict[str, str], database: str) -> bool:
+    with pg_client.psql(conn, env, "postgres", f"checking whether database {database} exists") as s:
+        # psql variables quote the name as a literal: no SQL built from strings here.
+        s.query(rf"\set target '{pg_client.psql_var(database)}'")
+        return bool(s.query("SELECT 1 FROM pg_database WHERE datname = :'target';"))
+
+
+def dump(
+    conn: Connection,
+    database: str,
+    stage: Path,
+    codec: Codec,
+    fmt: str = CUSTOM,
+    jobs: int = 1,
+    with_globals: bool = True,
+) -> dict:
+    """Write the dump (and globals) into ``stage``; return the engine's manifest fields."""
+    what = f"backup of PostgreSQL database {database}"
+    with pg_client.env(conn) as env, pg_client.psql(conn, env, database, what) as session:
+        version = session.query("SHOW server_version;")[0][0]
+        encoding, collate, ctype = session.query(
+            "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database "
+            "WHERE datname = current_database();"
+        )[0]
+        session.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;")
+        snapshot = session.query("SELECT pg_export_snapshot();")[0][0]
+        counted: dict = {}
+
+        def count() -> None:
+            try:
+                counted["rows"] = _counts(session)
+            except ToolError as exc:
+                counted["error"] = exc
+
+        counter = threading.Thread(target=count)
+        counter.start()  # counts run beside the dump, in the same snapshot
+        try:
+            raw = _run_pg_dump(conn, env, database, snapshot, stage, codec, fmt, jobs, what)
+        finally:
+            counter.join()
+        if "error" in counted:
+            raise counted["error"]
+        session.query("COMMIT;")
+        if with_globals:
+            globals_raw = pg_globals.dump(conn, env, stage, codec)
+            raw = None if raw is None else raw + globals_raw
+        tool = proc.run(["pg_dump", "--version"], env, what, HINT).strip()
+    return {
+        "server_version": version,
+        "tool": tool,
+        "database": database,
+        "format": fmt,
+        "compression": codec.name if fmt == CUSTOM else "pg_dump gzip",
+        "raw_bytes": raw,
+        "tables": counted["rows"],
+        "details": {"encoding": encoding, "collate": collate, "ctype": ctype, "jobs": jobs},
+    }
+
+
+def _run_pg_dump(conn, env, database, snapshot, stage, codec, fmt, jobs, what) -> int | None:
+    argv = ["pg_dump", *pg_client.conn_args(conn), "--snapshot", snapshot, "-d", database]
+    hint = "read the pg_dump message above; " + HINT
+    if fmt == CUSTOM:
+        # -Z0: pg_dump's own gzip is single-threaded; our codec compresses the stream instead.
+        argv += ["--format=custom", "-Z0"]
+        return proc.dump_to_file(argv, env, stage / f"dump.pgdump{codec.suffix}", codec, what, hint)
+    if fmt == DIRECTORY:
+        # Big databases: one file per table, written in parallel and gzip-compressed by
+        # pg_dump itself (PostgreSQL 15 cannot hand them to zstd), restorable with --jobs.
+        argv += ["--format=directory", "--jobs", str(jobs), "-f", str(stage / "dump.d")]
+        runner = proc.Proc(argv, env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        try:
+            runner.check(what, hint)
+        finally:
+            runner.close()
+        return None  # raw size is measured by verification, which decompresses every file
+    raise BackupError(f"unknown PostgreSQL dump format {fmt!r}", "use custom or directory")
+
+
+def content_of(relpath: str) -> str:
+    """What a payload file holds, for verification."""
+    if relpath.startswith("globals.sql"):
+        return "pg-globals"
+    if relpath.startswith("dump.pgdump"):
+        return "pg-custom"
+    if relpath == "dump.d/toc.dat":
+        return "pg-toc"
+    return "pg-data"
+
+
+def restore(
+    conn: Connection,
+    folder: Path,
+    manifest: dict,
+    target: str,
+    schemas: list[str] | tuple = (),
+    tables: list[str] | tuple = (),
+    replace: bool = False,
+    jobs: int = 1,
+    no_owner: bool = False,
+    restore_globals: bool = False,
+) -> dict:
+    """Restore a backup into ``target`` (created when missing); return the counts it has.
+
+    With ``restore_globals`` the backup's roles are replayed first, so the restored objects
+    find their owners and grantees.
+    """
+    what = f"restore of backup {folder.name} into PostgreSQL database {target}"
+    with pg_client.env(conn) as env:
+        exists = _database_exists(conn, env, target)
+        if exists and not replace:
+            raise BackupError(
+                f"{what}: the database {target} already exists",
+                "restore into a new name (S3.6: never the live database for a test), or "
+                "ask for replace to overwrite its objects",
+            )
+        roles = pg_globals.restore(conn, folder, manifest) if restore_globals else None
+        if not exists:
+            _create_database(conn, env, target, manifest["details"])
+        if schemas or tables:
+            _create_schemas(conn, env, target, _wanted(manifest["tables"], schemas, tables))
+        argv = ["pg_restore", *pg_client.conn_args(conn), "-d", target, "--exit-on-error"]
+        argv += [f"--schema={s}" for s in schemas] + [f"--table={t}" for t in tables]
+        if replace:
+            argv += ["--clean", "--if-exists"]
+        if no_owner:
+            argv += ["--no-owner", "--no-privileges"]
+        argv += ["--jobs", str(jobs)] if jobs > 1 else ["--single-transaction"]
+        with _payload(folder, manifest, jobs) as (path, codec):
+            _pg_restore(argv, path, codec, env, what)
+        with pg_client.psql(conn, env, target, what) as session:
+            restored = _counts(session)
+    result = {
+        "database": target,
+        "tables": verify.restored_counts(
+            _wanted(manifest["tables"], schemas, tables), restored, what
+        ),
+    }
+    return {**result, "globals": roles} if restore_globals else result
+
+
+def _create_schemas(conn: Connection, env: dict[str, str], db: str, wanted: dict) -> None:
+    """A partial pg_restore creates no schema: make those the chosen tables live in."""
+    with pg_client.psql(conn, env, db, f"creating schemas in {db}") as s:
+        for schema in sorted({name.split(".", 1)[0] for name in wanted}):
+            s.query(rf"\set schema '{pg_client.psql_var(schema)}'")
+            s.query('CREATE SCHEMA IF NOT EXISTS :"schema";')
+
+
+def _wanted(recorded: dict[str, int], schemas=(), tables=()) -> dict[str, int]:
+    return {
+        name: rows
+        for name, rows in recorded.items()
+        if (not schemas or name.split(".", 1)[0] in schemas)
+        and (not tables or name.split(".", 1)[1] in tables)
+    }
+
+
+def _create_database(conn: Connection, env: dict[str, str], name: str, details: dict) -> None:
+    with pg_client.psql(conn, env, "postgres", f"creating database {name}") as s:
+        for var, value in (
+            ("db", name),
+            ("enc", details["encoding"]),
+            ("coll", details["collate"]),
+            ("ctype", details["ctype"]),
+        ):
+            s.query(rf"\set {var} '{pg_client.psql_var(value)}'")
+        s.query(
+            "CREATE DATABASE :\"db\" TEMPLATE template0 ENCODING :'enc' "
+            "LC_COLLATE :'coll' LC_CTYPE :'ctype';"
+        )
+
+
+@contextlib.contextmanager
+def _payload(folder: Path, manifest: dict, jobs: int) -> Iterator[tuple[Path, Codec | None]]:
+    """The path pg_restore reads, or a stream to pipe into it (codec not None).
+
+    A parallel restore needs a seekable file, so a compressed custom dump is then decompressed
+    to a scratch file for the restore's duration; a single job reads the stream directly.
+    """
+    if manifest["format"] == DIRECTORY:
+        yield folder / "dump.d", None
+        return
+    name = next(n for n in manifest["files"] if n.startswith("dump.pgdump"))
+    codec = CODECS[manifest["compression"]]
+    if not codec.decompress:
+        yield folder / name, None
+    elif jobs == 1:
+        yield folder / name, codec
+    else:
+        with tempfile.TemporaryDirectory(prefix="spo-restore-") as scratch:
+            plain = Path(scratch) / "dump.pgdump"
+            with open(plain, "xb") as out:
+                proc.stream_file(
+                    folder / name,
+                    codec,
+                    None,
+                    proc.child_env(),
+                    f"decompressing {name}",
+                    "check free space in the temporary directory",
+                    watch=out.write,
+                )
+            yield plain, None
+
+
+def _pg_restore(argv: list[str], path: Path, codec: Codec | None, env, what: str) -> None:
+    hint = (
+        "the target database may be half restored: drop it and restore again after fixing "
+        "the cause above"
+    )
+    if codec is None:
+        runner = proc.Proc(
+            [*argv, str(path)], env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+        )
+        try:
+            runner.check(what, hint)
+            stderr = runner.stderr()
+        finally:
+            runner.close()
+    else:
+        _raw, stderr = proc.stream_file(path, codec, argv, env, what, hint)
+    if "errors ignored on restore" in stderr:
+        raise ToolError(f"{what}: pg_restore reported errors: {stderr[-500:]}", hint)

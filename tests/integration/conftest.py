@@ -1,0 +1,10 @@
+"""The integration tests' fixtures, defined in dbhelpers beside their helpers.
+
+Test files import helpers from dbhelpers, never from conftest: several test
+folders have a conftest.py, and a plain `import conftest` would get whichever
+pytest loaded last.
+"""
+
+from dbhelpers import dest, khanza_db, mariadb_db, pg_db
+
+__all__ = ["dest", "khanza_db", "mariadb_db", "pg_db"]

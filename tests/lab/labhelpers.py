@@ -1,0 +1,57 @@
+"""One lab for the whole test session, brought up by the real `spo lab up`.
+
+The lab is left running at the end so a developer can look at it and the next
+session starts fast; `spo lab down` removes it (and test_lab_lifecycle proves
+that on a lab of its own).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SPO = Path(sys.executable).with_name("spo")
+LAB_INVENTORY = ROOT / "inventories" / "lab"
+LAB_HOSTS = {"simrs-db", "simrs-mirror", "nas", "simrs-app"}
+
+
+def spo(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real `spo` command; on failure show what it printed."""
+    env = {**os.environ, "CONTAINERS_CONF": str(ROOT / "lab" / "containers.conf")}
+    proc = subprocess.run([str(SPO), *args], capture_output=True, text=True, env=env, check=False)
+    if check and proc.returncode != 0:
+        pytest.fail(f"spo {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def podman(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CONTAINERS_CONF": str(ROOT / "lab" / "containers.conf")}
+    return subprocess.run(["podman", *args], capture_output=True, text=True, env=env, check=False)
+
+
+def podman_inspect(container: str) -> dict | None:
+    proc = podman("container", "inspect", container)
+    return json.loads(proc.stdout)[0] if proc.returncode == 0 else None
+
+
+def lab_exec(host: str, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command inside a lab host, as root."""
+    proc = podman("exec", f"spo-lab-{host}", *command)
+    if check and proc.returncode != 0:
+        pytest.fail(
+            f"{host}: {' '.join(command)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}"
+        )
+    return proc
+
+
+@pytest.fixture(scope="session")
+def lab() -> Path:
+    """The shared lab: up and booted before the first lab test."""
+    spo("--inventory", str(LAB_INVENTORY), "lab", "up")
+    return LAB_INVENTORY
