@@ -35,14 +35,20 @@ options:
       name with characters other than letters, digits, dots and dashes made dashes.
     type: str
   format:
-    description: PostgreSQL dump format; C(directory) dumps tables in parallel (O(jobs)).
+    description:
+      - PostgreSQL dump format.
+      - C(custom) is one custom-format dump compressed as a stream.
+      - C(parallel), for big databases, dumps the data of the biggest tables in O(jobs) more
+        custom-format files side by side in the same snapshot, each its own compressed stream,
+        and restores them side by side.
+      - C(directory) is C(pg_dump --format=directory --jobs), compressed by pg_dump with gzip.
     type: str
     default: custom
-    choices: [custom, directory]
+    choices: [custom, parallel, directory]
   jobs:
     description:
       - Parallel dump processes, for big databases.
-      - PostgreSQL, with O(format=directory) only, C(pg_dump --jobs).
+      - PostgreSQL, with O(format=parallel) or O(format=directory) only.
       - MariaDB splits the tables into this many groups of about equal size, each dumped by its
         own C(mariadb-dump) into its own file, all in one consistent snapshot; views, routines
         and events go to one more file. Tables without transactions (MyISAM, Aria) get a
@@ -128,7 +134,7 @@ def main() -> None:
         "engine": {"type": "str", "required": True, "choices": ["postgresql", "mariadb"]},
         "database": {"type": "str", "required": True},
         "source": {"type": "str"},
-        "format": {"type": "str", "default": "custom", "choices": ["custom", "directory"]},
+        "format": {"type": "str", "default": "custom", "choices": ["custom", "parallel", "directory"]},
         "jobs": {"type": "int", "default": 1},
         "globals": {"type": "bool", "default": True},
         **modargs.connection_spec(),

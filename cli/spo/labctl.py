@@ -178,19 +178,43 @@ def ensure_container(host: LabHost, spec: LabSpec, image: str) -> str:
     action = "created"
     if current is not None:
         if current["Config"]["Labels"].get(CONFIG_LABEL) == wanted:
-            if current["State"]["Running"]:
+            if current["State"]["Running"] and answers(host.container):
                 return "unchanged"
-            podman("start", host.container)
-            return "started"
+            if not current["State"]["Running"]:
+                podman("start", host.container)
+                return "started"
+        # A changed definition, or a container podman believes is running but that cannot be
+        # entered (its processes are gone, e.g. after the machine was restored from a
+        # snapshot): start it afresh.
         podman("rm", "--force", "--time", "10", host.container)
         action = "recreated"
     podman("run", "--detach", "--label", LABEL, "--label", f"{CONFIG_LABEL}={wanted}", *args)
     return action
 
 
+def is_running(container: str) -> bool:
+    current = inspect(container)
+    return bool(current and current["State"]["Running"])
+
+
+def answers(container: str) -> bool:
+    """Whether a command can really be run in the container, whatever podman's records say."""
+    return podman("exec", container, "true", check=False).returncode == 0
+
+
 def systemd_state(container: str) -> str:
+    """systemd's own word for its state, or why it could not be asked."""
     proc = podman("exec", container, "systemctl", "is-system-running", check=False)
-    return proc.stdout.strip() or "unknown"
+    state = proc.stdout.strip()
+    if state:
+        return state
+    reason = proc.stderr.strip().splitlines()[-1:] or ["no answer"]
+    return f"unreachable ({reason[0]})"
+
+
+def boot_log(container: str, lines: int = 15) -> str:
+    proc = podman("logs", "--tail", str(lines), container, check=False)
+    return (proc.stdout + proc.stderr).strip()
 
 
 def wait_booted(spec: LabSpec, timeout: float = BOOT_TIMEOUT) -> dict[str, str]:
@@ -203,11 +227,19 @@ def wait_booted(spec: LabSpec, timeout: float = BOOT_TIMEOUT) -> dict[str, str]:
             states[host.name] = systemd_state(host.container)
             if states[host.name] in ("running", "degraded"):
                 pending.remove(host)
+            elif not is_running(host.container):
+                # /sbin/init gave up: waiting longer cannot help, its log says why.
+                raise LabError(
+                    f"the container {host.container} stopped while systemd was booting; "
+                    f"last lines of `podman logs {host.container}`:\n{boot_log(host.container)}"
+                )
         if pending and time.monotonic() > deadline:
             late = ", ".join(f"{h.name}={states[h.name]}" for h in pending)
+            first = pending[0].container
             raise LabError(
-                f"systemd did not finish booting within {timeout:.0f} s: {late}; "
-                "see `podman logs CONTAINER` and `spo lab status`"
+                f"systemd did not finish booting within {timeout:.0f} s: {late}\n"
+                f"last lines of `podman logs {first}`:\n{boot_log(first)}\n"
+                "see `spo lab status`; `spo lab down` then `spo lab up` starts afresh"
             )
         if pending:
             time.sleep(1)

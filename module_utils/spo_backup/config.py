@@ -293,7 +293,7 @@ def _source(sec: _Section) -> Source:
         login_unix_socket=sec.get("login_unix_socket", ABSPATH, None, nullable=True),
         password_file=sec.path("password_file", None, nullable=True),
         jobs=max(1, sec.get("jobs", COUNT, 1)),
-        format=sec.get("format", one_of("custom", "directory"), "custom"),
+        format=sec.get("format", one_of("custom", "parallel", "directory"), "custom"),
         globals=sec.get("globals", BOOL, True),
     )
 

@@ -5,20 +5,18 @@ transaction, exports its snapshot, hands it to ``pg_dump --snapshot`` and counts
 in that same snapshot while the dump runs; the transaction stays open until pg_dump is done.
 """
 
-import contextlib
 import subprocess
-import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-from . import pg_client, pg_globals, proc, verify
+from . import pg_client, pg_globals, pg_parallel, proc, verify
 from .compress import CODECS, Codec
 from .errors import BackupError, ToolError
 from .pg_client import HINT
 from .session import Connection, Session
 
-CUSTOM, DIRECTORY = "custom", "directory"
+CUSTOM, DIRECTORY, PARALLEL = "custom", "directory", pg_parallel.PARALLEL
+FORMATS = (CUSTOM, DIRECTORY, PARALLEL)
 # Every ordinary table with its exact count; \gexec runs the generated statements in this
 # session (so in the exported snapshot) and the server quotes the identifiers.
 _COUNT_TABLES = r"""SELECT format('SELECT %L, count(*) FROM ONLY %I.%I',
@@ -58,6 +56,10 @@ def dump(
         )[0]
         session.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;")
         snapshot = session.query("SELECT pg_export_snapshot();")[0][0]
+        parts = []
+        if fmt == PARALLEL:  # asked now: the session is busy counting once the dump starts
+            sizes = [(f"{s}.{t}", int(n)) for s, t, n in session.query(pg_parallel.TABLE_SIZES)]
+            parts = pg_parallel.plan(sizes, jobs)
         counted: dict = {}
 
         def count() -> None:
@@ -69,7 +71,9 @@ def dump(
         counter = threading.Thread(target=count)
         counter.start()  # counts run beside the dump, in the same snapshot
         try:
-            raw = _run_pg_dump(conn, env, database, snapshot, stage, codec, fmt, jobs, what)
+            raw, layout = _run_pg_dump(
+                conn, env, database, snapshot, stage, codec, fmt, jobs, parts, what
+            )
         finally:
             counter.join()
         if "error" in counted:
@@ -84,20 +88,30 @@ def dump(
         "tool": tool,
         "database": database,
         "format": fmt,
-        "compression": codec.name if fmt == CUSTOM else "pg_dump gzip",
+        "compression": "pg_dump gzip" if fmt == DIRECTORY else codec.name,
         "raw_bytes": raw,
         "tables": counted["rows"],
-        "details": {"encoding": encoding, "collate": collate, "ctype": ctype, "jobs": jobs},
+        "details": {
+            "encoding": encoding,
+            "collate": collate,
+            "ctype": ctype,
+            "jobs": jobs,
+            **({"parts": layout} if fmt == PARALLEL else {}),
+        },
     }
 
 
-def _run_pg_dump(conn, env, database, snapshot, stage, codec, fmt, jobs, what) -> int | None:
+def _run_pg_dump(conn, env, database, snapshot, stage, codec, fmt, jobs, parts, what):
+    """Run the dump in the chosen format; return (raw bytes or None, parallel layout)."""
     argv = ["pg_dump", *pg_client.conn_args(conn), "--snapshot", snapshot, "-d", database]
     hint = "read the pg_dump message above; " + HINT
     if fmt == CUSTOM:
         # -Z0: pg_dump's own gzip is single-threaded; our codec compresses the stream instead.
         argv += ["--format=custom", "-Z0"]
-        return proc.dump_to_file(argv, env, stage / f"dump.pgdump{codec.suffix}", codec, what, hint)
+        out = stage / f"{pg_parallel.MAIN}{codec.suffix}"
+        return proc.dump_to_file(argv, env, out, codec, what, hint), {}
+    if fmt == PARALLEL:
+        return pg_parallel.dump(argv, env, stage, codec, parts, what)
     if fmt == DIRECTORY:
         # Big databases: one file per table, written in parallel and gzip-compressed by
         # pg_dump itself (PostgreSQL 15 cannot hand them to zstd), restorable with --jobs.
@@ -107,15 +121,15 @@ def _run_pg_dump(conn, env, database, snapshot, stage, codec, fmt, jobs, what) -
             runner.check(what, hint)
         finally:
             runner.close()
-        return None  # raw size is measured by verification, which decompresses every file
-    raise BackupError(f"unknown PostgreSQL dump format {fmt!r}", "use custom or directory")
+        return None, {}  # raw size is measured by verification, which decompresses every file
+    raise BackupError(f"unknown PostgreSQL dump format {fmt!r}", f"use one of {', '.join(FORMATS)}")
 
 
 def content_of(relpath: str) -> str:
     """What a payload file holds, for verification."""
     if relpath.startswith("globals.sql"):
         return "pg-globals"
-    if relpath.startswith("dump.pgdump"):
+    if relpath.startswith(("dump.pgdump", "data-")):
         return "pg-custom"
     if relpath == "dump.d/toc.dat":
         return "pg-toc"
@@ -153,15 +167,11 @@ def restore(
             _create_database(conn, env, target, manifest["details"])
         if schemas or tables:
             _create_schemas(conn, env, target, _wanted(manifest["tables"], schemas, tables))
-        argv = ["pg_restore", *pg_client.conn_args(conn), "-d", target, "--exit-on-error"]
-        argv += [f"--schema={s}" for s in schemas] + [f"--table={t}" for t in tables]
-        if replace:
-            argv += ["--clean", "--if-exists"]
+        # What to restore, apart from where: the same for every pg_restore of the backup.
+        choice = [f"--schema={s}" for s in schemas] + [f"--table={t}" for t in tables]
         if no_owner:
-            argv += ["--no-owner", "--no-privileges"]
-        argv += ["--jobs", str(jobs)] if jobs > 1 else ["--single-transaction"]
-        with _payload(folder, manifest, jobs) as (path, codec):
-            _pg_restore(argv, path, codec, env, what)
+            choice += ["--no-owner", "--no-privileges"]
+        _restore_payload(conn, env, target, choice, folder, manifest, jobs, replace, tables, what)
         with pg_client.psql(conn, env, target, what) as session:
             restored = _counts(session)
     result = {
@@ -205,53 +215,26 @@ def _create_database(conn: Connection, env: dict[str, str], name: str, details: 
         )
 
 
-@contextlib.contextmanager
-def _payload(folder: Path, manifest: dict, jobs: int) -> Iterator[tuple[Path, Codec | None]]:
-    """The path pg_restore reads, or a stream to pipe into it (codec not None).
+def _restore_payload(conn, env, target, choice, folder, manifest, jobs, replace, tables, what):
+    """Run pg_restore over the backup's payload in the way its format needs."""
+    argv = ["pg_restore", *pg_client.conn_args(conn), "-d", target, "--exit-on-error", *choice]
 
-    A parallel restore needs a seekable file, so a compressed custom dump is then decompressed
-    to a scratch file for the restore's duration; a single job reads the stream directly.
-    """
-    if manifest["format"] == DIRECTORY:
-        yield folder / "dump.d", None
+    def run(args: list[str], path: Path, codec: Codec | None) -> None:
+        pg_parallel.run_pg_restore(args, path, codec, env, what)
+
+    fmt = manifest["format"]
+    if fmt == PARALLEL:
+        codec = CODECS[manifest["compression"]]
+        if replace:  # what --clean would drop, before anything is created
+            script = pg_parallel.drop_statements(choice, folder, codec, env)
+            proc.run(pg_client.psql_argv(conn, target), env, what, HINT, script)
+        pg_parallel.restore(argv, folder, manifest, codec, jobs, run, tables)
         return
-    name = next(n for n in manifest["files"] if n.startswith("dump.pgdump"))
-    codec = CODECS[manifest["compression"]]
-    if not codec.decompress:
-        yield folder / name, None
-    elif jobs == 1:
-        yield folder / name, codec
-    else:
-        with tempfile.TemporaryDirectory(prefix="spo-restore-") as scratch:
-            plain = Path(scratch) / "dump.pgdump"
-            with open(plain, "xb") as out:
-                proc.stream_file(
-                    folder / name,
-                    codec,
-                    None,
-                    proc.child_env(),
-                    f"decompressing {name}",
-                    "check free space in the temporary directory",
-                    watch=out.write,
-                )
-            yield plain, None
-
-
-def _pg_restore(argv: list[str], path: Path, codec: Codec | None, env, what: str) -> None:
-    hint = (
-        "the target database may be half restored: drop it and restore again after fixing "
-        "the cause above"
-    )
-    if codec is None:
-        runner = proc.Proc(
-            [*argv, str(path)], env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
-        )
-        try:
-            runner.check(what, hint)
-            stderr = runner.stderr()
-        finally:
-            runner.close()
-    else:
-        _raw, stderr = proc.stream_file(path, codec, argv, env, what, hint)
-    if "errors ignored on restore" in stderr:
-        raise ToolError(f"{what}: pg_restore reported errors: {stderr[-500:]}", hint)
+    argv = [*argv, "--clean", "--if-exists"] if replace else argv
+    argv += ["--jobs", str(jobs)] if jobs > 1 else ["--single-transaction"]
+    if fmt == DIRECTORY:
+        run(argv, folder / "dump.d", None)
+        return
+    name = next(n for n in manifest["files"] if n.startswith(pg_parallel.MAIN))
+    with pg_parallel.seekable(folder / name, CODECS[manifest["compression"]], jobs) as payload:
+        run(argv, *payload)
