@@ -1,7 +1,9 @@
 """The ``spo-backup`` command that cron runs on each host; needs only the host and its config.
 
     spo-backup [--config F] run [--source S ...] [--kind K] [--triggered-by WHO] [--reason R]
+                                [--to PATH]
     spo-backup [--config F] list [--json] | prune [--dry-run] [--source S ...] | digest [--dry-run]
+    spo-backup [--config F] weekly | monthly | status [--json] [--notify]   (each: [--now TIME])
     spo-backup verify PATH
 
 Exit status: 0 everything asked for succeeded, 1 something failed (the error line names it),
@@ -13,9 +15,23 @@ import json
 import logging
 import logging.handlers
 import sys
+from datetime import datetime
 from pathlib import Path
 
-from . import VERSION, catalog, config, digest, manifest, notify, offsite, runner, verify
+from . import (
+    VERSION,
+    catalog,
+    config,
+    digest,
+    manifest,
+    monthly,
+    notify,
+    offsite,
+    runner,
+    status,
+    verify,
+    weekly,
+)
 from .errors import BackupError
 
 log = logging.getLogger(__package__)
@@ -50,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--kind", choices=manifest.KINDS, default="automatic")
     run.add_argument("--triggered-by", default="command line", help="cron, ansible, a name")
     run.add_argument("--reason", default="", help="why, for the manifest and the history")
+    run.add_argument(
+        "--to",
+        type=Path,
+        help="write to this external disk or share instead (another device; never pruned)",
+    )
     listing = sub.add_parser("list", help="backups here and at every offsite")
     listing.add_argument("--json", action="store_true", help="for machines")
     check = sub.add_parser("verify", help="check a backup's checksums and readability")
@@ -59,7 +80,35 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("--source", action="extend", nargs="+", default=[], help="only these")
     summary = sub.add_parser("digest", help="send the daily digest of the last 24 hours")
     summary.add_argument("--dry-run", action="store_true", help="print it instead of sending")
+    week = sub.add_parser("weekly", help="the weekly full backup, only inside its window")
+    week.add_argument("--triggered-by", default="command line", help="cron, ansible, a name")
+    month = sub.add_parser("monthly", help="copy last month's chosen backups (run daily)")
+    state = sub.add_parser("status", help="last backup of each kind; overdue manual backups")
+    state.add_argument("--json", action="store_true", help="for machines")
+    state.add_argument("--notify", action="store_true", help="send a notice if one is overdue")
+    for calendar_job in (week, month, state):
+        calendar_job.add_argument(
+            "--now",
+            type=_moment,
+            default=None,
+            help="take this as the time (ISO 8601; without an offset: this host's time), "
+            "for drills and tests",
+        )
     return parser
+
+
+def _moment(text: str):
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time such as 2026-11-21T12:00:00+07:00"
+        ) from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def _now(args):
+    return args.now or manifest.utc_now()
 
 
 def setup_logging(syslog: Path = SYSLOG, level: int = logging.INFO) -> None:
@@ -82,7 +131,10 @@ def setup_logging(syslog: Path = SYSLOG, level: int = logging.INFO) -> None:
 
 
 def _run(cfg: config.Config, args) -> int:
-    records = runner.run(cfg, args.source, args.kind, args.triggered_by, args.reason)
+    target = None
+    if args.to:
+        target = runner.Target(args.to.resolve(), None, removable=True)
+    records = runner.run(cfg, args.source, args.kind, args.triggered_by, args.reason, target)
     failed = [r for r in records if r["result"] != "ok"]
     if failed:
         names = ", ".join(r["source"] for r in failed)
@@ -195,4 +247,55 @@ def _digest(cfg: config.Config, args) -> int:
     return FAILED if any(not a["delivered"] for a in attempts) else 0
 
 
-COMMANDS = {"run": _run, "list": _list, "prune": _prune, "digest": _digest}
+def _weekly(cfg: config.Config, args) -> int:
+    try:
+        record = weekly.run(cfg, _now(args), args.triggered_by)
+    except weekly.WindowClosed as exc:
+        log.error("%s", exc)
+        return FAILED
+    if record["overran_minutes"]:
+        late = record["overran_minutes"]
+        log.warning("the weekly full backup overran its window by %d min (kept)", late)
+    return FAILED if record["result"] != "ok" else 0
+
+
+def _monthly(cfg: config.Config, args) -> int:
+    record = monthly.run(cfg, _now(args))
+    for month, report in record["months"].items():
+        for name, outcome in report["targets"].items():
+            line = f"monthly copy {month} -> {name}: {outcome['result']}"
+            print(line + (f": {outcome['error']}" if outcome.get("error") else ""))
+    return 0 if record["result"] == "ok" else FAILED
+
+
+def _status(cfg: config.Config, args) -> int:
+    now = _now(args)
+    report = status.build(cfg, now)
+    if args.notify:
+        report["notices"] = status.tell_overdue(cfg, report, now)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    for source in report["sources"]:
+        print(f"{source['source']} ({source['type']}):")
+        for kind, last in source["last"].items():
+            print(f"  {kind:<12} {last['time'] + '  ' + last['backup'] if last else 'never'}")
+        copy = source["monthly_copy"]
+        state = "never"
+        if copy:
+            state = f"{copy['month']} {'complete' if copy['completed'] else 'pending'}"
+        print(f"  {'monthly':<12} {state}")
+        if source["manual_overdue"]:
+            print(f"  MANUAL BACKUP OVERDUE (policy: at most {report['manual_max_age_days']} days)")
+    return 0
+
+
+COMMANDS = {
+    "run": _run,
+    "list": _list,
+    "prune": _prune,
+    "digest": _digest,
+    "weekly": _weekly,
+    "monthly": _monthly,
+    "status": _status,
+}

@@ -5,15 +5,16 @@ so a typo fails loudly (file, key, what was expected) instead of silently skippi
 Secrets are never in it, only paths of root-only files, read when they are needed.
 """
 
+import datetime
 import json
 import os
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalog, compress, destination, prune
+from . import catalog, compress, destination, prune, schedule
 from .errors import BackupError
 
 SCHEMA_VERSION = 1
@@ -52,6 +53,9 @@ class Offsite:
     path: Path
     mount_point: Path | None  # None: a plain directory (no mount contract)
     marker: str = destination.MARKER
+
+
+_OFFSITE_KEYS = tuple(Offsite.__annotations__)
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ class Config:
     sources: tuple[Source, ...]
     offsite: tuple[Offsite, ...]
     notify: Notify
+    calendar: schedule.Calendar = field(default_factory=schedule.Calendar)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -205,7 +210,7 @@ def load(path: Path = DEFAULT_PATH) -> Config:
         for i, item in enumerate(top.get("sources", list_of((lambda _v: True, "object"), False)))
     )
     offsite = tuple(
-        _offsite(_Section(path, f"offsite[{i}]", item, tuple(Offsite.__annotations__)))
+        _offsite(_Section(path, f"offsite[{i}]", item, _OFFSITE_KEYS))
         for i, item in enumerate(top.get("offsite", list_of((lambda _v: True, "object")), []))
     )
     for what, names in (
@@ -231,6 +236,65 @@ def load(path: Path = DEFAULT_PATH) -> Config:
         notify=_notify(top.section("notify", tuple(Notify.__annotations__)))
         if top.data.get("notify") is not None
         else Notify(),
+        calendar=_calendar(top.section("calendar", _CALENDAR_KEYS))
+        if top.data.get("calendar") is not None
+        else schedule.Calendar(),
+    )
+
+
+_CALENDAR_KEYS = ("weekly", "monthly", "manual_max_age_days")
+CLOCK: Check = (
+    lambda v: isinstance(v, str) and len(v) == 5 and v[2] == ":" and _clock_ok(v),
+    'a time of day "HH:MM"',
+)
+
+
+def _clock_ok(value: str) -> bool:
+    hours, minutes = value[:2], value[3:]
+    return hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
+
+
+def _minutes(clock: str) -> int:
+    return int(clock[:2]) * 60 + int(clock[3:])
+
+
+def _calendar(sec: _Section) -> schedule.Calendar:
+    weekly = monthly = None
+    positive = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "an int > 0")
+    if sec.data.get("weekly") is not None:
+        week = sec.section("weekly", ("day", "start", "end", "folder", "keep"))
+        start, end = (_minutes(week.get(key, CLOCK)) for key in ("start", "end"))
+        if end <= start:
+            raise week.error(
+                week.key("end"), f"a time after start {week.data['start']}", week.data["end"]
+            )
+        weekly = schedule.Weekly(
+            day=schedule.DAYS.index(week.get("day", one_of(*schedule.DAYS))),
+            start=datetime.time(start // 60, start % 60),
+            window_minutes=end - start,
+            folder=week.get("folder", LABEL, "weekly"),
+            keep=max(prune.FLOOR, week.get("keep", COUNT, prune.FLOOR)),
+        )
+    if sec.data.get("monthly") is not None:
+        month = sec.section("monthly", tuple(schedule.Monthly.__annotations__))
+        day = (lambda v: isinstance(v, int) and 1 <= v <= 28, "a day of the month, 1-28")
+        choices = list_of(one_of(*schedule.SELECTIONS), allow_empty=False)
+        targets = tuple(
+            _offsite(_Section(sec.file, f"{month.key('targets')}[{i}]", item, _OFFSITE_KEYS))
+            for i, item in enumerate(
+                month.get("targets", list_of((lambda _v: True, "object"), False))
+            )
+        )
+        monthly = schedule.Monthly(
+            day=month.get("day", day),
+            targets=targets,
+            select=tuple(month.get("select", choices, list(schedule.SELECTIONS))),
+            escalate_after_days=month.get("escalate_after_days", positive, 7),
+        )
+    return schedule.Calendar(
+        weekly=weekly,
+        monthly=monthly,
+        manual_max_age_days=sec.get("manual_max_age_days", positive, 3),
     )
 
 

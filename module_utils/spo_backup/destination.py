@@ -39,6 +39,27 @@ def check(root: Path, mount_point: bool = False, marker: str = MARKER) -> None:
         raise DestinationError(f"the backup destination {root} is mounted read-only", hint)
 
 
+def check_removable(root: Path, backup_root: Path) -> None:
+    """A destination chosen by hand (a flash disk, an external disk, a laptop share) must be
+    another device than the system disk and the host's own backups, or it protects nothing."""
+    hint = (
+        f"plug in and mount the external disk, then give its mount point (or a folder on it) "
+        f"instead of {root}; nothing was written"
+    )
+    if not root.is_dir():
+        raise DestinationError(f"the manual backup destination {root} does not exist", hint)
+    device = root.stat().st_dev
+    for other in (Path("/"), backup_root):
+        if other.exists() and other.stat().st_dev == device:
+            raise DestinationError(
+                f"the manual backup destination {root} is on the same disk as {other}: "
+                "nothing external is mounted there",
+                hint,
+            )
+    if not os.access(root, os.W_OK):
+        raise DestinationError(f"the manual backup destination {root} is read-only", hint)
+
+
 def prepare(root: Path, mount_point: bool = False, marker: str = MARKER) -> None:
     """Check the contract, then create a plain (non-mount) destination if missing."""
     check(root, mount_point, marker)

@@ -9,14 +9,31 @@ notices that fail are logged (and, for notices, recorded) but change no result.
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import backup, catalog, destination, history, jobs, lock, manifest, metrics, notify, offsite
-from .config import Config, Source, read_secret
+from . import prune as prune_policy
+from .config import Config, Offsite, Source, read_secret
 from .errors import BackupError, LockHeld
 from .session import Connection
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a run writes its backups and how they are kept there."""
+
+    root: Path
+    retention: prune_policy.Policy | None  # None: never pruned (an operator's own disk)
+    offsite: tuple[Offsite, ...] = ()
+    removable: bool = False  # an external disk chosen by hand: must be another device
+
+
+def home(cfg: Config) -> Target:
+    """The host's own backup folder, pruned by the policy and copied offsite."""
+    return Target(cfg.backup_root, cfg.retention, cfg.offsite)
 
 
 def run(
@@ -25,12 +42,15 @@ def run(
     kind: str = "automatic",
     triggered_by: str = "command line",
     reason: str = "",
+    target: Target | None = None,
 ) -> list[dict]:
-    """Back up the named sources (all when none); return their history records."""
+    """Back up the named sources (all when none) into ``target`` (the host's own backup
+    folder when None); return their history records."""
     sources = [cfg.source(n) for n in names] or list(cfg.sources)
+    target = target or home(cfg)
     records = []
     for source in sources:
-        record = run_source(cfg, source, kind, triggered_by, reason)
+        record = run_source(cfg, source, kind, triggered_by, reason, target)
         try:
             history.append(cfg.history_file, record)
         except OSError as exc:
@@ -43,7 +63,9 @@ def run(
     return records
 
 
-def run_source(cfg: Config, source: Source, kind: str, triggered_by: str, reason: str) -> dict:
+def run_source(
+    cfg: Config, source: Source, kind: str, triggered_by: str, reason: str, target: Target
+) -> dict:
     started, clock = manifest.utc_now(), time.monotonic()
     record = {
         "record": "run",
@@ -55,6 +77,7 @@ def run_source(cfg: Config, source: Source, kind: str, triggered_by: str, reason
         "kind": kind,
         "triggered_by": triggered_by,
         "reason": reason,
+        "destination": str(target.root),
         "backup": None,
         "manifest": None,
         "size_bytes": None,
@@ -63,12 +86,15 @@ def run_source(cfg: Config, source: Source, kind: str, triggered_by: str, reason
     }
     errors: list[str] = []
     try:
-        destination.prepare(cfg.backup_root)
+        if target.removable:
+            destination.check_removable(target.root, cfg.backup_root)
+        else:
+            destination.prepare(target.root)
         cfg.state_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
         # The whole sequence, not only the dump: two runs must not copy to the NAS at once.
         with lock.hold(cfg.state_dir, source.name, purpose="spo-backup run"):
             made = backup.run(
-                backup.Destination(cfg.backup_root), job(cfg, source, kind, triggered_by, reason)
+                backup.Destination(target.root), job(cfg, source, kind, triggered_by, reason)
             )
             data = made["manifest"]
             record.update(
@@ -76,13 +102,14 @@ def run_source(cfg: Config, source: Source, kind: str, triggered_by: str, reason
                 manifest=str(Path(made["path"]) / manifest.FILENAME),
                 size_bytes=data["stored_bytes"],
             )
-            pruned = _patiently(
-                lambda: catalog.apply_prune(
-                    cfg.backup_root, cfg.retention, sources={source.name}, dry_run=False
+            if target.retention is not None:
+                pruned = _patiently(
+                    lambda: catalog.apply_prune(
+                        target.root, target.retention, sources={source.name}, dry_run=False
+                    )
                 )
-            )
-            record["pruned"] = pruned["removed"]
-            record["offsite"] = [_copy(cfg, off, source, errors) for off in cfg.offsite]
+                record["pruned"] = pruned["removed"]
+            record["offsite"] = [_copy(cfg, off, source, errors) for off in target.offsite]
     except BackupError as exc:
         errors.insert(0, str(exc))
     except Exception as exc:  # a bug or an OS error: still recorded and notified

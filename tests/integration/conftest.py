@@ -6,5 +6,6 @@ pytest loaded last.
 """
 
 from dbhelpers import dest, khanza_db, mariadb_db, pg_db
+from hosthelpers import nas_dir, smtp, webhook
 
-__all__ = ["dest", "khanza_db", "mariadb_db", "pg_db"]
+__all__ = ["dest", "khanza_db", "mariadb_db", "nas_dir", "pg_db", "smtp", "webhook"]

@@ -71,6 +71,29 @@ EXAMPLE = {
         },
         "webhook": {"url": "http://chat.rs.example/hook", "headers_file": None},
     },
+    "calendar": {
+        "weekly": {
+            "day": "saturday",
+            "start": "12:00",
+            "end": "12:30",
+            "folder": "weekly",
+            "keep": 5,
+        },
+        "monthly": {
+            "day": 1,
+            "select": ["weekly-full", "last-daily"],
+            "escalate_after_days": 7,
+            "targets": [
+                {"name": "nas", "path": "/mnt/nas/spo/monthly", "mount_point": "/mnt/nas"},
+                {
+                    "name": "external",
+                    "path": "/media/external/spo",
+                    "mount_point": "/media/external",
+                },
+            ],
+        },
+        "manual_max_age_days": 3,
+    },
 }
 
 
@@ -107,6 +130,16 @@ def test_the_role_contract_loads_with_every_value(tmp_path) -> None:
     assert nas.mount_point == Path("/mnt/nas") and nas.path == Path("/mnt/nas/spo/simrs-db")
     assert cfg.notify.email.sender == "spo@rs.example" and cfg.notify.email.to == ("it@rs.example",)
     assert cfg.notify.webhook.url == "http://chat.rs.example/hook"
+    weekly, monthly = cfg.calendar.weekly, cfg.calendar.monthly
+    assert (weekly.day, weekly.start.isoformat(), weekly.window_minutes) == (5, "12:00:00", 30)
+    assert [t.name for t in monthly.targets] == ["nas", "external"]
+    assert monthly.targets[1].mount_point == Path("/media/external")
+    assert cfg.calendar.manual_max_age_days == 3
+
+
+def test_without_a_calendar_there_is_no_weekly_window_and_no_monthly_copy(tmp_path) -> None:
+    cfg = _load(tmp_path, _changed(lambda d: d.pop("calendar")))
+    assert cfg.calendar.weekly is None and cfg.calendar.monthly is None
 
 
 def test_notify_channels_and_offsite_may_be_absent(tmp_path) -> None:
@@ -162,6 +195,26 @@ def test_notify_channels_and_offsite_may_be_absent(tmp_path) -> None:
             "notify.webhook.url: expected an http(s) URL",
         ),
         (lambda d: d["notify"].update(on=["success"]), "notify.on: expected a list of one of"),
+        (
+            lambda d: d["calendar"]["weekly"].update(end="11:30"),
+            'calendar.weekly.end: expected a time after start 12:00, found "11:30"',
+        ),
+        (
+            lambda d: d["calendar"]["weekly"].update(start="12.00"),
+            'calendar.weekly.start: expected a time of day "HH:MM", found "12.00"',
+        ),
+        (
+            lambda d: d["calendar"]["weekly"].update(day="sabtu"),
+            "calendar.weekly.day: expected one of monday, tuesday",
+        ),
+        (
+            lambda d: d["calendar"]["monthly"].update(day=31),
+            "calendar.monthly.day: expected a day of the month, 1-28, found 31",
+        ),
+        (
+            lambda d: d["calendar"]["monthly"]["targets"][1].update(path="/srv/x"),
+            "calendar.monthly.targets[1].path: expected a path under mount_point /media/external",
+        ),
     ],
 )
 def test_errors_name_the_file_the_key_and_what_was_expected(tmp_path, change, message) -> None:
