@@ -12,11 +12,9 @@ description:
   - Used by C(spo backup now) for on-demand backups.
 version_added: "0.1.0"
 author: SPO Automation contributors
+extends_documentation_fragment:
+  - spo_backup.host_config
 options:
-  config:
-    description: The backup configuration the backup role wrote on the host.
-    type: path
-    default: /etc/spo/backup.json
   sources:
     description: Sources to back up, by name; all of the configuration's when empty.
     type: list
@@ -35,12 +33,26 @@ options:
     description: Why, recorded in the manifest and the history.
     type: str
     default: ""
+  to:
+    description:
+      - Write the backups to this folder instead - an external disk, flash disk or share
+        mounted on the host for a manual backup (S1.3).
+      - It must be on another device than the system disk and the host's backup folder, so
+        that an empty mount point is refused; backups there are never pruned nor copied.
+    type: path
 notes:
   - Check mode loads and checks the configuration and reports the sources it would back up;
     it backs up nothing.
 """
 
 EXAMPLES = r"""
+- name: Manual backup of every source to the external disk mounted at /media/usb
+  backup_run:
+    kind: manual
+    to: /media/usb
+    triggered_by: Budi (IT)
+    reason: manual backup S1.3
+
 - name: Back up the SIMRS database now, before a risky change
   backup_run:
     sources: [sik]
@@ -66,18 +78,19 @@ sources:
 from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.spo_backup import cli, config, manifest, runner
+from ansible.module_utils.spo_backup import cli, config, manifest, modargs, runner
 from ansible.module_utils.spo_backup.errors import BackupError
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "config": {"type": "path", "default": str(config.DEFAULT_PATH)},
+            **modargs.host_config_spec(),
             "sources": {"type": "list", "elements": "str", "default": []},
             "kind": {"type": "str", "default": "manual", "choices": list(manifest.KINDS)},
             "triggered_by": {"type": "str", "default": "ansible"},
             "reason": {"type": "str", "default": ""},
+            "to": {"type": "path"},
         },
         supports_check_mode=True,
     )
@@ -93,7 +106,10 @@ def main() -> None:
         module.exit_json(changed=True, sources=names, runs=[])
     # The same logs as the cron job: stderr (kept by Ansible) and journald.
     cli.setup_logging()
-    runs = runner.run(cfg, names, params["kind"], params["triggered_by"], params["reason"])
+    target = None
+    if params["to"]:
+        target = runner.Target(Path(params["to"]), None, removable=True)
+    runs = runner.run(cfg, names, params["kind"], params["triggered_by"], params["reason"], target)
     made = [r for r in runs if r.get("backup")]
     failed = [r for r in runs if r["result"] != "ok"]
     if failed:

@@ -127,6 +127,7 @@ would_write:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.spo_backup import jobs, modargs
+from ansible.module_utils.spo_backup.postgres import FORMATS
 
 
 def main() -> None:
@@ -134,7 +135,7 @@ def main() -> None:
         "engine": {"type": "str", "required": True, "choices": ["postgresql", "mariadb"]},
         "database": {"type": "str", "required": True},
         "source": {"type": "str"},
-        "format": {"type": "str", "default": "custom", "choices": ["custom", "parallel", "directory"]},
+        "format": {"type": "str", "default": "custom", "choices": list(FORMATS)},
         "jobs": {"type": "int", "default": 1},
         "globals": {"type": "bool", "default": True},
         **modargs.connection_spec(),

@@ -16,6 +16,7 @@ from spo.paths import default_inventory, default_runs_dir
 
 # command name -> "module:attribute" of the click command or group.
 COMMANDS = {
+    "archive": "spo.archive:archive",
     "backup": "spo.backup:backup",
     "lab": "spo.lab:lab",
     "inventory": "spo.inventory.command:inventory",

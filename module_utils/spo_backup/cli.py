@@ -27,6 +27,7 @@ from . import (
     monthly,
     notify,
     offsite,
+    places,
     runner,
     status,
     verify,
@@ -156,42 +157,13 @@ def _verify(args) -> int:
 
 
 def _list(cfg: config.Config, args) -> int:
-    places = [_listing("local", cfg.backup_root, None)]
-    for off in cfg.offsite:
-        try:
-            offsite.check(off)
-        except BackupError as exc:
-            places.append(_listing(f"offsite {off.name}", off.path, str(exc)))
-        else:
-            places.append(_listing(f"offsite {off.name}", off.path, None))
+    found = places.everywhere(cfg)
     if args.json:
-        print(json.dumps(places, indent=2))
+        print(json.dumps(found, indent=2))
     else:
-        for place in places:
+        for place in found:
             _print_place(place)
-    return FAILED if any(p["error"] for p in places) else 0
-
-
-def _listing(where: str, root: Path, error: str | None) -> dict:
-    backups, skipped = ([], {}) if error else catalog.list_backups(root)
-    return {
-        "where": where,
-        "path": str(root),
-        "error": error,
-        "backups": [
-            {
-                "name": b.name,
-                "source": b.source,
-                "kind": b.kind,
-                "time": manifest.iso(b.time),
-                "bytes": b.manifest.get("stored_bytes"),
-                "verified": b.verified,
-                "pinned": b.pinned,
-            }
-            for b in backups
-        ],
-        "unrecognised": skipped,
-    }
+    return FAILED if any(p["error"] for p in found) else 0
 
 
 def _print_place(place: dict) -> None:

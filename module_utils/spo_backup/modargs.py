@@ -5,7 +5,7 @@ the one place errors become ``fail_json``."""
 from collections.abc import Callable
 from pathlib import Path
 
-from . import backup, destination, jobs, manifest
+from . import backup, config, destination, jobs, manifest
 from .backup import Destination, Job
 from .errors import BackupError, VerifyError
 from .session import Connection
@@ -19,6 +19,11 @@ def connection_spec() -> dict:
         "login_password": {"type": "str", "no_log": True},
         "login_unix_socket": {"type": "str"},
     }
+
+
+def host_config_spec() -> dict:
+    """The installed configuration, for modules that act as the host's own command."""
+    return {"config": {"type": "path", "default": str(config.DEFAULT_PATH)}}
 
 
 def destination_spec() -> dict:

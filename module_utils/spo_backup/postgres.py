@@ -16,7 +16,7 @@ from .pg_client import HINT
 from .session import Connection, Session
 
 CUSTOM, DIRECTORY, PARALLEL = "custom", "directory", pg_parallel.PARALLEL
-FORMATS = (CUSTOM, DIRECTORY, PARALLEL)
+FORMATS = (CUSTOM, PARALLEL, DIRECTORY)
 # Every ordinary table with its exact count; \gexec runs the generated statements in this
 # session (so in the exported snapshot) and the server quotes the identifiers.
 _COUNT_TABLES = r"""SELECT format('SELECT %L, count(*) FROM ONLY %I.%I',

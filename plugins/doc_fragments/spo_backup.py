@@ -27,6 +27,15 @@ options:
     type: str
 """
 
+    # modargs.host_config_spec()
+    HOST_CONFIG = r"""
+options:
+  config:
+    description: The backup configuration the backup role wrote on the host.
+    type: path
+    default: /etc/spo/backup.json
+"""
+
     # modargs.destination_spec()
     DESTINATION = r"""
 options:

@@ -183,9 +183,9 @@ def test_monthly_copies_wait_for_the_external_disk_and_keep_their_backups_pinned
     assert (ext_month / last_daily / "manifest.json").is_file()
     # A later run has nothing left to do for that month.
     again = host.run("monthly", "--now", (copy_day + timedelta(days=10)).isoformat())
-    assert again.returncode == 0 and month not in _calendar_records(host, "monthly-copy")[-1][
-        "months"
-    ]
+    assert (
+        again.returncode == 0 and month not in _calendar_records(host, "monthly-copy")[-1]["months"]
+    )
 
 
 @pytest.mark.skipif(not shutil.which("faketime"), reason="faketime is installed by ./dev setup")
