@@ -100,6 +100,8 @@ def list_(ctx: click.Context, host, source, kind, as_json: bool) -> None:
     else:
         click.echo(tables.render(backup_views.CATALOG_COLUMNS, rows))
         click.echo(f"\n{len(rows)} backup(s)")
+    for absent in backup_views.unreadable_places(results, optional=True):
+        click.echo(f"not plugged in: {absent}", err=True)
     for problem in problems:
         click.echo(f"not readable: {problem}", err=True)
     if problems:

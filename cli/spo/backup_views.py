@@ -43,12 +43,14 @@ def catalog_rows(results: dict[str, dict], source=None, kind=None) -> list[Row]:
     ]
 
 
-def unreadable_places(results: dict[str, dict]) -> list[str]:
+def unreadable_places(results: dict[str, dict], optional: bool = False) -> list[str]:
+    """Places that could not be read: the required ones (an unmounted NAS), or with
+    ``optional`` those only there now and then (an external disk not plugged in)."""
     return [
         f"{host}: {place['where']} {place['path']}: {place['error']}"
         for host, res in sorted(results.items())
         for place in res.get("places", [])
-        if place["error"]
+        if place["error"] and place.get("optional", False) == optional
     ]
 
 

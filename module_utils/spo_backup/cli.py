@@ -163,12 +163,13 @@ def _list(cfg: config.Config, args) -> int:
     else:
         for place in found:
             _print_place(place)
-    return FAILED if any(p["error"] for p in found) else 0
+    return FAILED if any(p["error"] and not p["optional"] for p in found) else 0
 
 
 def _print_place(place: dict) -> None:
     if place["error"]:
-        print(f"{place['where']} {place['path']}: NOT REACHABLE: {place['error']}")
+        state = "not there (plugged in when needed)" if place["optional"] else "NOT REACHABLE"
+        print(f"{place['where']} {place['path']}: {state}: {place['error']}")
         return
     print(f"{place['where']} {place['path']}: {len(place['backups'])} backup(s)")
     for b in place["backups"]:

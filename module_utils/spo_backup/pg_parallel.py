@@ -134,6 +134,7 @@ def drop_statements(choice: list[str], folder: Path, codec: Codec, env) -> str:
         env,
         f"reading what backup {folder.name} would replace",
         "the backup's table of contents could not be read; verify the backup",
+        consumer_may_stop=True,
     )
     head, _sep, _rest = script.partition("\n-- Name: ")
     # The header ends with the "--" line that opens the first object's comment block.
@@ -207,6 +208,8 @@ def run_pg_restore(argv: list[str], path: Path, codec: Codec | None, env, what: 
         finally:
             runner.close()
     else:
-        _raw, stderr = proc.stream_file(path, codec, argv, env, what, hint)
+        # pg_restore stops reading once it has what it needs (a section, a table of contents):
+        # the rest of the stream is drained; its exit status still decides.
+        _raw, stderr = proc.stream_file(path, codec, argv, env, what, hint, consumer_may_stop=True)
     if "errors ignored on restore" in stderr:
         raise ToolError(f"{what}: pg_restore reported errors: {stderr[-500:]}", hint)

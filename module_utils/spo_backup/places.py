@@ -21,8 +21,10 @@ def everywhere(cfg: Config) -> list[dict]:
 
 
 def _monthly(target) -> dict:
-    """A monthly target holds one folder per month, each a folder of backups."""
+    """A monthly target holds one folder per month, each a folder of backups. An external
+    disk is plugged in only now and then, so its absence is not an error here."""
     place = listing(f"monthly {target.name}", target.path, _unreachable(target))
+    place["optional"] = True
     if place["error"] is None and target.path.is_dir():
         place["backups"], place["unrecognised"] = [], {}
         for month in sorted(p for p in target.path.iterdir() if p.is_dir()):
@@ -46,6 +48,7 @@ def listing(where: str, root: Path, error: str | None = None) -> dict:
         "where": where,
         "path": str(root),
         "error": error,
+        "optional": False,
         "backups": [
             {
                 "name": b.name,

@@ -1,10 +1,12 @@
+import signal
 from pathlib import Path
 
 import pytest
 
 from dbhelpers import PG_CONN, PG_SEED, pg_tables, psql, same_tables, unique
-from spo_backup import backup, catalog, jobs, pg_parallel, verify
-from spo_backup.errors import BackupError
+from spo_backup import backup, catalog, jobs, pg_parallel, proc, verify
+from spo_backup.compress import CODECS
+from spo_backup.errors import BackupError, ToolError
 
 pytestmark = pytest.mark.integration
 
@@ -152,3 +154,58 @@ def test_parallel_restore_with_replace_rebuilds_the_database(
     )
     assert "kunjungan_pasien_id_fkey" in constraints
     assert "kunjungan_waktu_idx" in psql("SELECT indexname FROM pg_indexes;", source)
+
+
+# One table over the part threshold, and small tables that stay in the main file with more
+# data than a pipe holds: pg_restore reads only part of each stream it is given.
+BIG_AND_SMALL = """
+CREATE TABLE besar AS SELECT g AS id, md5(g::text) || repeat('x', 200) AS isi
+  FROM generate_series(1, 20000) g;
+""" + "".join(
+    f"CREATE TABLE kecil_{n} AS SELECT g AS id, md5((g * {n})::text) || repeat('y', 200) AS isi "
+    "FROM generate_series(1, 3000) g;\n"
+    for n in range(1, 5)
+)
+
+
+def test_parallel_round_trip_with_a_main_file_bigger_than_a_pipe(dest, pg_db) -> None:
+    source = pg_db(BIG_AND_SMALL)
+    made = _dump(dest, source, fmt="parallel", jobs=2)
+    data = made["manifest"]
+    assert data["details"]["parts"] == {"data-01.pgdump.zst": ["public.besar"]}
+    target = unique("spo_pg_restored")
+    pg_db.track(target)
+    restored = jobs.restore_database(PG_CONN, Path(made["path"]), target, jobs=2)
+    assert restored["tables"] == data["tables"]
+    assert pg_tables(target) == pg_tables(source)
+
+
+def test_a_pg_restore_that_fails_early_is_reported_not_waited_for(dest, pg_db) -> None:
+    source = pg_db(BIG_AND_SMALL)
+    folder = Path(_dump(dest, source)["path"])  # custom format: one big stream
+    target = pg_db("CREATE TABLE besar (id int);")  # the first CREATE TABLE fails
+    argv = ["pg_restore", "-h", "127.0.0.1", "-U", "postgres", "-d", target, "--exit-on-error"]
+    codec = CODECS["zstd"]
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the restore hung"))
+    signal.alarm(60)
+    try:
+        with pytest.raises(ToolError, match='relation "besar" already exists'):
+            pg_parallel.run_pg_restore(
+                argv, folder / "dump.pgdump.zst", codec, proc.child_env(), "restore"
+            )
+    finally:
+        signal.alarm(0)
+
+
+def test_a_reader_that_stops_early_unasked_is_an_error_not_a_hang(dest, pg_db) -> None:
+    folder = Path(_dump(dest, pg_db(BIG_AND_SMALL))["path"])
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the stream hung"))
+    signal.alarm(60)
+    try:
+        with pytest.raises(ToolError, match="zstd exited with status -13"):
+            proc.stream_file(
+                folder / "dump.pgdump.zst", CODECS["zstd"], ["head", "-c", "1"],
+                proc.child_env(), "reading", "hint",
+            )  # fmt: skip
+    finally:
+        signal.alarm(0)

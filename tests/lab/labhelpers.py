@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,37 @@ def lab() -> Path:
     """The shared lab: up and booted before the first lab test."""
     spo("--inventory", str(LAB_INVENTORY), "lab", "up")
     return LAB_INVENTORY
+
+
+MAILDIR = "/var/tmp/spo-lab-mail"
+
+
+@pytest.fixture(scope="session")
+def provisioned(lab, tmp_path_factory) -> Path:
+    """The lab seeded with sample data and provisioned once for the session; the runs' dir."""
+    runs = tmp_path_factory.mktemp("runs")
+    spo("-i", str(lab), "--runs-dir", str(runs), "lab", "seed")
+    spo("-i", str(lab), "--runs-dir", str(runs), "provision")
+    return runs
+
+
+@pytest.fixture(scope="session")
+def mailbox(lab):
+    """A real SMTP server (aiosmtpd) on the nas host, the lab's mail relay."""
+    lab_exec("nas", "rm", "-rf", MAILDIR)
+    podman("exec", "--detach", "spo-lab-nas", "python3", "-m", "aiosmtpd", "-n",
+           "-l", "0.0.0.0:8025", "-c", "aiosmtpd.handlers.Mailbox", MAILDIR)  # fmt: skip
+    for _ in range(50):
+        if lab_exec("nas", "ss", "-ltn", "sport = :8025", check=False).stdout.count("LISTEN"):
+            break
+        time.sleep(0.2)
+
+    def messages() -> list[str]:
+        listing = lab_exec("nas", "sh", "-c", f"ls {MAILDIR}/new 2>/dev/null", check=False)
+        return [
+            lab_exec("nas", "cat", f"{MAILDIR}/new/{name}").stdout
+            for name in sorted(listing.stdout.split())
+        ]
+
+    yield messages
+    lab_exec("nas", "pkill", "-f", "aiosmtpd", check=False)

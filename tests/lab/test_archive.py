@@ -26,15 +26,12 @@ def backup_names() -> set[str]:
 
 
 @pytest.fixture
-def site(lab, tmp_path):
-    """A provisioned lab driven from a copy of its inventory (with its vault password)."""
+def site(provisioned, tmp_path):
+    """The provisioned lab driven from a copy of its inventory (with its vault password)."""
     inventory = tmp_path / "lab"
-    shutil.copytree(lab, inventory)
+    shutil.copytree(LAB_INVENTORY, inventory)
     assert (inventory / ".vault-password").is_file()
-    runs = tmp_path / "runs"
-    spo("-i", str(inventory), "--runs-dir", str(runs), "lab", "seed")
-    spo("-i", str(inventory), "--runs-dir", str(runs), "provision")
-    return inventory, runs
+    return inventory, provisioned
 
 
 def test_a_handover_is_recorded_listed_and_not_recorded_twice(site):

@@ -8,48 +8,15 @@ from __future__ import annotations
 
 import json
 import shlex
-import time
 
 import pytest
 
-from labhelpers import lab_exec, podman, spo
+from labhelpers import lab_exec, spo
 
 pytestmark = pytest.mark.lab
 
 DB = "simrs-db"
 CRON_FILE = "/etc/cron.d/spo-backup"
-MAILDIR = "/var/tmp/spo-lab-mail"
-
-
-@pytest.fixture(scope="module")
-def runs(lab, tmp_path_factory):
-    """The lab seeded with sample data and provisioned once for this module."""
-    runs = tmp_path_factory.mktemp("runs")
-    spo("-i", str(lab), "--runs-dir", str(runs), "lab", "seed")
-    spo("-i", str(lab), "--runs-dir", str(runs), "provision")
-    return runs
-
-
-@pytest.fixture(scope="module")
-def mailbox(lab):
-    """A real SMTP server (aiosmtpd) on the nas host, the lab's mail relay."""
-    lab_exec("nas", "rm", "-rf", MAILDIR)
-    podman("exec", "--detach", "spo-lab-nas", "python3", "-m", "aiosmtpd", "-n",
-           "-l", "0.0.0.0:8025", "-c", "aiosmtpd.handlers.Mailbox", MAILDIR)  # fmt: skip
-    for _ in range(50):
-        if lab_exec("nas", "ss", "-ltn", "sport = :8025", check=False).stdout.count("LISTEN"):
-            break
-        time.sleep(0.2)
-
-    def messages() -> list[str]:
-        listing = lab_exec("nas", "sh", "-c", f"ls {MAILDIR}/new 2>/dev/null", check=False)
-        return [
-            lab_exec("nas", "cat", f"{MAILDIR}/new/{name}").stdout
-            for name in sorted(listing.stdout.split())
-        ]
-
-    yield messages
-    lab_exec("nas", "pkill", "-f", "aiosmtpd", check=False)
 
 
 def cron_lines(host: str) -> dict[str, str]:
@@ -86,7 +53,7 @@ def backups(host: str, root: str, source: str) -> list[str]:
     return out.split()
 
 
-def test_crontab_runs_each_source_at_the_inventory_interval(runs):
+def test_crontab_runs_each_source_at_the_inventory_interval(provisioned):
     db = cron_lines(DB)
     assert set(db) == {"sik", "simrs"}
     # spo_backup_interval_minutes: 60 -> every hour at minute 5 (S1.1).
@@ -97,7 +64,7 @@ def test_crontab_runs_each_source_at_the_inventory_interval(runs):
     assert app["simrs-app"].startswith("5 2 * * * root "), "the program files run daily (1440 min)"
 
 
-def test_the_cron_command_makes_a_verified_backup_here_and_on_the_nas(runs):
+def test_the_cron_command_makes_a_verified_backup_here_and_on_the_nas(provisioned):
     before = backups(DB, "/var/backups/spo", "sik")
     result = run_cron(DB, "sik")
     assert result.returncode == 0, result.stderr
@@ -120,25 +87,25 @@ def test_the_cron_command_makes_a_verified_backup_here_and_on_the_nas(runs):
     assert verdict["files"] >= 1 and verdict["bad"] == []
 
 
-def test_the_program_files_backup_runs_on_the_application_server(runs):
+def test_the_program_files_backup_runs_on_the_application_server(provisioned):
     result = run_cron("simrs-app", "simrs-app")
     assert result.returncode == 0, result.stderr
     assert backups("simrs-app", "/var/backups/spo", "simrs-app")
     assert backups("nas", "/srv/nas/spo/simrs-app", "simrs-app")
 
 
-def test_a_second_provision_changes_nothing(runs):
-    spo("--runs-dir", str(runs), "provision")
-    record = json.loads(spo("--runs-dir", str(runs), "runs", "--json").stdout)[-1]
+def test_a_second_provision_changes_nothing(provisioned):
+    spo("--runs-dir", str(provisioned), "provision")
+    record = json.loads(spo("--runs-dir", str(provisioned), "runs", "--json").stdout)[-1]
     assert record["command"] == "provision"
     assert {h: r["changed"] for h, r in record["hosts"].items()} == dict.fromkeys(
         record["hosts"], 0
     )
 
 
-def test_backup_now_runs_the_same_pipeline_through_the_module(runs):
+def test_backup_now_runs_the_same_pipeline_through_the_module(provisioned):
     before = backups(DB, "/var/backups/spo", "simrs")
-    proc = spo("--runs-dir", str(runs), "backup", "now", "--host", DB, "--source", "simrs",
+    proc = spo("--runs-dir", str(provisioned), "backup", "now", "--host", DB, "--source", "simrs",
                "--reason", "before the SIMRS upgrade")  # fmt: skip
     assert "simrs: ok" in proc.stdout
     new = sorted(set(backups(DB, "/var/backups/spo", "simrs")) - set(before))
@@ -153,7 +120,7 @@ def test_backup_now_runs_the_same_pipeline_through_the_module(runs):
     assert last["source"] == "simrs" and last["kind"] == "manual" and last["result"] == "ok"
 
 
-def test_an_unmounted_nas_fails_the_run_writes_nothing_and_mails_it(runs, mailbox):
+def test_an_unmounted_nas_fails_the_run_writes_nothing_and_mails_it(provisioned, mailbox):
     lab_exec(DB, "umount", "/mnt/nas")
     try:
         failed = run_cron(DB, "sik")
@@ -173,7 +140,7 @@ def test_an_unmounted_nas_fails_the_run_writes_nothing_and_mails_it(runs, mailbo
     assert backups("nas", "/srv/nas/spo/simrs-db", "sik")[-2:] == local[-2:]
 
 
-def test_eight_runs_leave_exactly_the_five_newest_here_and_on_the_nas(runs):
+def test_eight_runs_leave_exactly_the_five_newest_here_and_on_the_nas(provisioned):
     history_before = lab_exec(DB, "cat", "/var/lib/spo/history.jsonl").stdout.splitlines()
     for _ in range(8):
         assert run_cron(DB, "sik").returncode == 0

@@ -20,6 +20,8 @@ RESULTS = {
             {"where": "offsite nas", "path": "/mnt/nas/simrs-db", "error": None,
              "backups": [_backup("20261120_simrs-db_sik_automatic", "automatic", verified=False)]},
             {"where": "monthly external", "path": "/media/external/spo", "error": "not mounted",
+             "optional": True, "backups": []},
+            {"where": "offsite nas2", "path": "/mnt/nas2", "error": "not mounted",
              "backups": []},
         ],
         "status": {
@@ -59,8 +61,10 @@ def test_the_list_filters_by_source_and_kind():
     ]
 
 
-def test_an_unmounted_place_is_named_with_its_error():
-    assert backup_views.unreadable_places(RESULTS) == [
+def test_an_unmounted_place_is_named_with_its_error_and_an_absent_disk_apart():
+    required = backup_views.unreadable_places(RESULTS)
+    assert required == ["simrs-db: offsite nas2 /mnt/nas2: not mounted"]
+    assert backup_views.unreadable_places(RESULTS, optional=True) == [
         "simrs-db: monthly external /media/external/spo: not mounted"
     ]
 
