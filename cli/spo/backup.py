@@ -72,10 +72,11 @@ def manual(ctx: click.Context, host: str, to: str, sources: tuple[str, ...], rea
 
 
 def _read_hosts(ctx: click.Context, host: str | None, name: str) -> dict[str, dict]:
-    """Run the read-only playbook; return host -> backup_info result, or exit on failure."""
+    """Run the read-only playbook; return host -> backup_info result, or exit on failure.
+    Its progress goes to stderr: stdout is the table or the JSON."""
     if host:
         ctx.obj = dataclasses.replace(ctx.obj, limit=host)
-    run = run_playbook(ctx.obj, INFO_PLAYBOOK, name)
+    run = run_playbook(ctx.obj, INFO_PLAYBOOK, name, to_stderr=True)
     results = task_results(run, INFO_TASK)
     if not run.ok or not results:
         summarize(run)

@@ -4,6 +4,7 @@ progress line per task and host, and a record of the run for the audit trail.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import secrets
@@ -132,8 +133,13 @@ def require_valid_inventory(inventory: Path) -> None:
         )
 
 
-def run_playbook(opts, playbook: str, command: str, extravars: dict | None = None) -> RunRecord:
-    """Run playbooks/<playbook> on the inventory; record and return the run."""
+def run_playbook(
+    opts, playbook: str, command: str, extravars: dict | None = None, to_stderr: bool = False
+) -> RunRecord:
+    """Run playbooks/<playbook> on the inventory; record and return the run. With
+    ``to_stderr`` the progress goes to stderr, leaving stdout to the command's own output
+    (JSON for machines)."""
+    echo = functools.partial(click.echo, err=to_stderr)
     import ansible_runner  # noqa: PLC0415 - slow import, only when a run happens
 
     require_valid_inventory(Path(opts.inventory))
@@ -167,9 +173,7 @@ def run_playbook(opts, playbook: str, command: str, extravars: dict | None = Non
         started=datetime.now(UTC).isoformat(timespec="seconds"),
         artifacts=str(run_dir / "artifacts"),
     )
-    click.echo(
-        f"run {run_id}: {command} on {inventory.name}" + (" (check mode)" if opts.check else "")
-    )
+    echo(f"run {run_id}: {command} on {inventory.name}" + (" (check mode)" if opts.check else ""))
     started = time.monotonic()
     try:
         result = ansible_runner.run(
@@ -190,7 +194,7 @@ def run_playbook(opts, playbook: str, command: str, extravars: dict | None = Non
             },
             suppress_env_files=True,
             quiet=True,
-            event_handler=Progress(),
+            event_handler=Progress(echo),
         )
     except Exception as exc:
         # A run that could not even start is recorded too, then reported.
