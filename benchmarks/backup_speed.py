@@ -35,10 +35,17 @@ import bench_data  # noqa: E402
 from bench_measure import MB, Priority, Quiet, Step, fsync_tree, pipe_to_file, remove, run_checked  # noqa: E402
 
 from spo_backup import VERSION, backup, jobs, manifest, postgres, verify  # noqa: E402
+from spo_backup.compress import CODECS  # noqa: E402
 from spo_backup.session import Connection  # noqa: E402
 
 DEFAULT_SCRATCH = "/var/tmp"  # noqa: S108 -- on disk like a real destination, not a tmpfs
 TARGET_SPEEDUP, TARGET_SIZE, TARGET_VS_RAW = 3.0, 1.1, 1.10
+# The bare pipes shown for context: the engine's own codec without the engine (no Python in
+# the data path, no row counts, one stream), and zstd's default level.
+PIPES = (
+    ("pipe_z0_zstd", CODECS["zstd"].compress, "the engine's codec without the engine"),
+    ("pipe_z0_zstd3", ("zstd", "-q", "-T0", "-3", "-c"), "zstd's default level 3"),
+)
 log = bench_data.log
 
 
@@ -226,27 +233,19 @@ def pg_steps(args, scratch: Path, pg: bench_data.Runner) -> tuple[list[Step], li
             info=True,
             note="what backup.run adds by default (verify_after=True)",
         ),
-        Step(
-            dump,
-            "pipe_z0_zstd",
-            "pg_dump -Fc -Z0 | zstd -T0 -3 (shell pipe)",
-            lambda: pipe_to_file(plain, ["zstd", "-q", "-T0", "-3", "-c"], piped),
-            piped,
-            lambda: remove(piped),
-            "pg_dump_fc",
-            info=True,
-            note="the engine's codec without the engine: no Python in the data path, no row counts",
-        ),
-        Step(
-            dump,
-            "pipe_z0_zstd1",
-            "pg_dump -Fc -Z0 | zstd -T0 -1 (shell pipe)",
-            lambda: pipe_to_file(plain, ["zstd", "-q", "-T0", "-1", "-c"], piped),
-            piped,
-            lambda: remove(piped),
-            "pg_dump_fc",
-            info=True,
-            note="the same at zstd level 1: what a cheaper level would buy on this machine",
+        *(
+            Step(
+                dump,
+                key,
+                f"pg_dump -Fc -Z0 | {' '.join(codec)} (shell pipe)",
+                lambda codec=codec: pipe_to_file(plain, list(codec), piped),
+                piped,
+                lambda: remove(piped),
+                "pg_dump_fc",
+                info=True,
+                note=note,
+            )
+            for key, codec, note in PIPES
         ),
         Step(
             restore,

@@ -99,12 +99,12 @@ def dump(base: list[str], env: dict[str, str], stage: Path, codec: Codec, parts,
     return sum(raw.values()), layout
 
 
-def side_by_side(work: dict[str, Callable[[], int]]) -> dict[str, int]:
+def side_by_side(work: dict[str, Callable[[], object]]) -> dict[str, object]:
     """Run every callable in its own thread; re-raise the first failure after all ended."""
-    results: dict[str, int] = {}
+    results: dict[str, object] = {}
     errors: list[BaseException] = []
 
-    def run(key: str, call: Callable[[], int]) -> None:
+    def run(key: str, call: Callable[[], object]) -> None:
         try:
             results[key] = call()
         except BaseException as exc:  # re-raised in the caller's thread below

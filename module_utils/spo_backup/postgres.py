@@ -5,13 +5,13 @@ transaction, exports its snapshot, hands it to ``pg_dump --snapshot`` and counts
 in that same snapshot while the dump runs; the transaction stays open until pg_dump is done.
 """
 
+import functools
 import subprocess
-import threading
 from pathlib import Path
 
 from . import pg_client, pg_globals, pg_parallel, proc, verify
 from .compress import CODECS, Codec
-from .errors import BackupError, ToolError
+from .errors import BackupError
 from .pg_client import HINT
 from .session import Connection, Session
 
@@ -60,28 +60,21 @@ def dump(
         if fmt == PARALLEL:  # asked now: the session is busy counting once the dump starts
             sizes = [(f"{s}.{t}", int(n)) for s, t, n in session.query(pg_parallel.TABLE_SIZES)]
             parts = pg_parallel.plan(sizes, jobs)
-        counted: dict = {}
-
-        def count() -> None:
-            try:
-                counted["rows"] = _counts(session)
-            except ToolError as exc:
-                counted["error"] = exc
-
-        counter = threading.Thread(target=count)
-        counter.start()  # counts run beside the dump, in the same snapshot
-        try:
-            raw, layout = _run_pg_dump(
-                conn, env, database, snapshot, stage, codec, fmt, jobs, parts, what
-            )
-        finally:
-            counter.join()
-        if "error" in counted:
-            raise counted["error"]
-        session.query("COMMIT;")
+        # Side by side: the row counts (in the dump's snapshot, on this session), the dump,
+        # and the roles, which do not depend on the snapshot.
+        work = {
+            "rows": functools.partial(_counts, session),
+            "dump": functools.partial(
+                _run_pg_dump, conn, env, database, snapshot, stage, codec, fmt, jobs, parts, what
+            ),
+        }
         if with_globals:
-            globals_raw = pg_globals.dump(conn, env, stage, codec)
-            raw = None if raw is None else raw + globals_raw
+            work["globals"] = functools.partial(pg_globals.dump, conn, env, stage, codec)
+        done = pg_parallel.side_by_side(work)
+        session.query("COMMIT;")
+        raw, layout = done["dump"]
+        if with_globals and raw is not None:
+            raw += done["globals"]
         tool = proc.run(["pg_dump", "--version"], env, what, HINT).strip()
     return {
         "server_version": version,
@@ -90,7 +83,7 @@ def dump(
         "format": fmt,
         "compression": "pg_dump gzip" if fmt == DIRECTORY else codec.name,
         "raw_bytes": raw,
-        "tables": counted["rows"],
+        "tables": done["rows"],
         "details": {
             "encoding": encoding,
             "collate": collate,
