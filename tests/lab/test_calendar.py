@@ -130,6 +130,8 @@ def test_monthly_copies_reach_the_nas_now_and_the_external_disk_once_plugged_in(
     provisioned, mailbox
 ):
     unplug_external()
+    # This month's daily backups of every source, as the hourly cron job makes them.
+    host_command("run", "--kind", "automatic", "--triggered-by", "cron")
     # A fresh month on every run of these tests: forget earlier runs' monthly copies.
     lab_exec(DB, "rm", "-f", "/var/lib/spo/state/monthly.json")
     lab_exec("nas", "rm", "-rf", NAS_MONTHLY)
