@@ -26,9 +26,14 @@ def test_each_source_has_its_cron_schedule(host):
 def test_secrets_are_root_only_files_never_in_the_config(host):
     secret = host.file("/etc/spo/secrets/db.password")
     assert secret.mode == 0o600 and secret.user == "root"
+    headers = host.file("/etc/spo/secrets/webhook-headers.json")
+    assert headers.mode == 0o600 and headers.user == "root"
+    assert json.loads(headers.content_string) == {"Authorization": "Bearer molecule-only-T0ken"}
     config = host.file("/etc/spo/backup.json").content_string
-    assert "molecule-only-Pa55" not in config
+    assert "molecule-only-Pa55" not in config and "molecule-only-T0ken" not in config
     assert json.loads(config)["retention"]["keep_last"] == 5
+    webhook = json.loads(config)["notify"]["webhook"]
+    assert webhook["headers_file"] == "/etc/spo/secrets/webhook-headers.json"
 
 
 @pytest.mark.parametrize("source", ["sik", "simrs", "app"])
