@@ -3,6 +3,7 @@ spo_backup`` on the system python): a host's files under tmp_path, an offsite on
 separate mount (tmpfs), a real SMTP server (aiosmtpd, STARTTLS + AUTH) and a local webhook
 receiver."""
 
+import contextlib
 import email
 import email.policy
 import json
@@ -12,6 +13,7 @@ import socket
 import ssl
 import subprocess
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -128,14 +130,22 @@ def mount(folder: Path) -> None:
     (folder / destination.MARKER).write_text("")
 
 
+@contextlib.contextmanager
+def mount_point(folder: Path) -> Iterator[Path]:
+    """An empty mount point that tests mount or leave unmounted; always unmounted after."""
+    folder.mkdir()
+    try:
+        yield folder
+    finally:
+        while subprocess.run(["mountpoint", "-q", str(folder)], check=False).returncode == 0:
+            subprocess.run(["umount", str(folder)], check=True)
+
+
 @pytest.fixture
 def nas_dir(tmp_path):
-    """The NAS mount point; tests mount it or leave it unmounted. Always unmounted after."""
-    folder = tmp_path / "nas"
-    folder.mkdir()
-    yield folder
-    while subprocess.run(["mountpoint", "-q", str(folder)], check=False).returncode == 0:
-        subprocess.run(["umount", str(folder)], check=True)
+    """The NAS mount point."""
+    with mount_point(tmp_path / "nas") as folder:
+        yield folder
 
 
 class Host:

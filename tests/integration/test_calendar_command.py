@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dbhelpers import PG_SEED, PSQL, psql
-from hosthelpers import MODULE_UTILS, NEEDS_ROOT, PYTHON, Host, mount, notify_config
+from hosthelpers import MODULE_UTILS, NEEDS_ROOT, PYTHON, Host, mount, mount_point, notify_config
 from spo_backup import schedule
 
 pytestmark = [pytest.mark.integration, NEEDS_ROOT]
@@ -39,11 +39,8 @@ def _calendar(nas: Path, external: Path) -> dict:
 @pytest.fixture
 def external(tmp_path):
     """The external disk's mount point; tests plug it in (mount) or leave it out."""
-    folder = tmp_path / "external"
-    folder.mkdir()
-    yield folder
-    while subprocess.run(["mountpoint", "-q", str(folder)], check=False).returncode == 0:
-        subprocess.run(["umount", str(folder)], check=True)
+    with mount_point(tmp_path / "external") as folder:
+        yield folder
 
 
 @pytest.fixture
