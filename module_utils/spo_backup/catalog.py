@@ -46,6 +46,11 @@ def backup_name(started: datetime, host: str, source: str, kind: str) -> str:
     return f"{stamp}_{label(host, 'host')}_{label(source, 'source')}_{kind}"
 
 
+def source_of(name: str) -> str:
+    """The source in a backup folder name (labels hold no underscore, see ``label``)."""
+    return name.split("_")[2]
+
+
 @dataclass
 class Backup:
     path: Path

@@ -101,6 +101,13 @@ class Config:
     notify: Notify
     calendar: schedule.Calendar = field(default_factory=schedule.Calendar)
 
+    def calendar_part(self, name: str, missing: str, hint: str):
+        """``calendar.<name>`` of the file, or a ConfigError saying what its absence means."""
+        part = getattr(self.calendar, name)
+        if part is None:
+            raise ConfigError(f"{self.path}: calendar.{name}: missing; {missing}", hint)
+        return part
+
     def source(self, name: str) -> Source:
         for source in self.sources:
             if source.name == name:

@@ -21,12 +21,11 @@ STATE = "monthly.json"
 
 
 def settings(cfg: Config) -> schedule.Monthly:
-    if cfg.calendar.monthly is None:
-        raise ConfigError(
-            f"{cfg.path}: calendar.monthly: missing; no monthly copy targets are set",
-            "set the monthly copy targets in the inventory and run the backup role",
-        )
-    return cfg.calendar.monthly
+    return cfg.calendar_part(
+        "monthly",
+        "no monthly copy targets are set",
+        "set the monthly copy targets in the inventory and run the backup role",
+    )
 
 
 def candidates(cfg: Config) -> list[catalog.Backup]:

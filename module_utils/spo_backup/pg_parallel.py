@@ -12,17 +12,13 @@ replays the schema, loads the main file's data and every part side by side, then
 indexes and constraints (with ``--jobs``), which is pg_restore's own order of work.
 """
 
-import contextlib
 import functools
-import subprocess
-import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from . import pg_client, proc
 from .compress import Codec
-from .errors import ToolError
 
 PARALLEL = "parallel"
 MAIN = "dump.pgdump"
@@ -162,54 +158,6 @@ def restore(
             continue  # none of the chosen tables is in this part
         loads[name] = functools.partial(run_restore, data, folder / name, codec)
     side_by_side(loads)
-    with seekable(main, codec, jobs) as (path, stream_codec):
+    with pg_client.seekable(main, codec, jobs) as (path, stream_codec):
         post = [*pg_restore, "--section=post-data"]
         run_restore(post + (["--jobs", str(jobs)] if jobs > 1 else []), path, stream_codec)
-
-
-@contextlib.contextmanager
-def seekable(path: Path, codec: Codec, jobs: int) -> Iterator[tuple[Path, Codec | None]]:
-    """The file for pg_restore: a parallel run needs a plain seekable file, so a compressed
-    one is decompressed to scratch space for the restore's duration."""
-    if not codec.decompress:
-        yield path, None
-        return
-    if jobs == 1:
-        yield path, codec
-        return
-    with tempfile.TemporaryDirectory(prefix="spo-restore-") as scratch:
-        plain = Path(scratch) / "dump.pgdump"
-        with open(plain, "xb") as out:
-            proc.stream_file(
-                path,
-                codec,
-                None,
-                proc.child_env(),
-                f"decompressing {path.name}",
-                "check free space in the temporary directory",
-                watch=out.write,
-            )
-        yield plain, None
-
-
-def run_pg_restore(argv: list[str], path: Path, codec: Codec | None, env, what: str) -> None:
-    """One pg_restore, from a file or a decompressed stream; its errors are never ignored."""
-    hint = (
-        "the target database may be half restored: drop it and restore again after fixing "
-        "the cause above"
-    )
-    if codec is None:
-        runner = proc.Proc(
-            [*argv, str(path)], env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
-        )
-        try:
-            runner.check(what, hint)
-            stderr = runner.stderr()
-        finally:
-            runner.close()
-    else:
-        # pg_restore stops reading once it has what it needs (a section, a table of contents):
-        # the rest of the stream is drained; its exit status still decides.
-        _raw, stderr = proc.stream_file(path, codec, argv, env, what, hint, consumer_may_stop=True)
-    if "errors ignored on restore" in stderr:
-        raise ToolError(f"{what}: pg_restore reported errors: {stderr[-500:]}", hint)

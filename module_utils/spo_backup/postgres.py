@@ -213,7 +213,7 @@ def _restore_payload(conn, env, target, choice, folder, manifest, jobs, replace,
     argv = ["pg_restore", *pg_client.conn_args(conn), "-d", target, "--exit-on-error", *choice]
 
     def run(args: list[str], path: Path, codec: Codec | None) -> None:
-        pg_parallel.run_pg_restore(args, path, codec, env, what)
+        pg_client.run_pg_restore(args, path, codec, env, what)
 
     fmt = manifest["format"]
     if fmt == PARALLEL:
@@ -229,5 +229,5 @@ def _restore_payload(conn, env, target, choice, folder, manifest, jobs, replace,
         run(argv, folder / "dump.d", None)
         return
     name = next(n for n in manifest["files"] if n.startswith(pg_parallel.MAIN))
-    with pg_parallel.seekable(folder / name, CODECS[manifest["compression"]], jobs) as payload:
+    with pg_client.seekable(folder / name, CODECS[manifest["compression"]], jobs) as payload:
         run(argv, *payload)

@@ -4,7 +4,7 @@ than the policy allows."""
 
 from datetime import datetime
 
-from . import history, manifest, monthly, notify, runner
+from . import catalog, history, manifest, monthly, notify, runner
 from .config import Config
 
 KINDS = ("automatic", "weekly-full", "manual")
@@ -55,8 +55,7 @@ def _monthly_copies(cfg: Config) -> dict[str, dict]:
     found: dict[str, dict] = {}
     for month, entry in sorted(state["months"].items()):
         for name in entry["selected"]:
-            # <time>_<host>_<source>_<kind>: labels hold no underscore (catalog.label).
-            found[name.split("_")[2]] = {"month": month, "completed": entry["completed"]}
+            found[catalog.source_of(name)] = {"month": month, "completed": entry["completed"]}
     return found
 
 

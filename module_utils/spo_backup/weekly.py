@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timedelta
 
 from . import history, manifest, notify, prune, runner, schedule
-from .config import Config, ConfigError
+from .config import Config
 from .errors import BackupError
 
 JOB = "weekly-full"
@@ -21,12 +21,11 @@ class WindowClosed(BackupError):
 
 
 def settings(cfg: Config) -> schedule.Weekly:
-    if cfg.calendar.weekly is None:
-        raise ConfigError(
-            f"{cfg.path}: calendar.weekly: missing; the weekly full backup has no window",
-            "set spo_weekly_full_day/start/end in the inventory and run the backup role",
-        )
-    return cfg.calendar.weekly
+    return cfg.calendar_part(
+        "weekly",
+        "the weekly full backup has no window",
+        "set spo_weekly_full_day/start/end in the inventory and run the backup role",
+    )
 
 
 def target(cfg: Config) -> runner.Target:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from dbhelpers import PG_CONN, PG_SEED, pg_tables, psql, same_tables, unique
-from spo_backup import backup, catalog, jobs, pg_parallel, proc, verify
+from spo_backup import backup, catalog, jobs, pg_client, pg_parallel, proc, verify
 from spo_backup.compress import CODECS
 from spo_backup.errors import BackupError, ToolError
 
@@ -190,7 +190,7 @@ def test_a_pg_restore_that_fails_early_is_reported_not_waited_for(dest, pg_db) -
     signal.alarm(60)
     try:
         with pytest.raises(ToolError, match='relation "besar" already exists'):
-            pg_parallel.run_pg_restore(
+            pg_client.run_pg_restore(
                 argv, folder / "dump.pgdump.zst", codec, proc.child_env(), "restore"
             )
     finally:
