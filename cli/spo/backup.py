@@ -9,9 +9,8 @@ import sys
 import click
 
 from spo import backup_views, tables
-from spo.host_data import task_results
-from spo.playbook_command import run_and_report, summarize
-from spo.runner import operator, run_playbook
+from spo.playbook_command import read_task_results, run_and_report
+from spo.runner import operator
 
 INFO_PLAYBOOK = "backup_info.yml"
 INFO_TASK = "Read the backup catalog and status"  # the task's name in the playbook
@@ -72,16 +71,8 @@ def manual(ctx: click.Context, host: str, to: str, sources: tuple[str, ...], rea
 
 
 def _read_hosts(ctx: click.Context, host: str | None, name: str) -> dict[str, dict]:
-    """Run the read-only playbook; return host -> backup_info result, or exit on failure.
-    Its progress goes to stderr: stdout is the table or the JSON."""
-    if host:
-        ctx.obj = dataclasses.replace(ctx.obj, limit=host)
-    run = run_playbook(ctx.obj, INFO_PLAYBOOK, name, to_stderr=True)
-    results = task_results(run, INFO_TASK)
-    if not run.ok or not results:
-        summarize(run)
-        sys.exit(2 if run.hosts else 1)
-    return {h: r.res for h, r in results.items()}
+    """host -> backup_info result, or exit on a failed run."""
+    return read_task_results(ctx, INFO_PLAYBOOK, INFO_TASK, name, host)
 
 
 @backup.command(name="list")

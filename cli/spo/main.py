@@ -20,8 +20,10 @@ COMMANDS = {
     "backup": "spo.backup:backup",
     "lab": "spo.lab:lab",
     "inventory": "spo.inventory.command:inventory",
+    "mirror": "spo.mirror:mirror",
     "ping": "spo.ping:ping",
     "provision": "spo.provision:provision",
+    "restore": "spo.restore:restore",
     "runs": "spo.runs:runs",
 }
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import click
 
+from spo.host_data import task_results
 from spo.runner import run_playbook
 
 
@@ -29,6 +31,31 @@ def run_and_report(
     summarize(record)
     if not record.ok:
         sys.exit(2 if record.hosts else 1)
+
+
+def read_task_results(
+    ctx: click.Context,
+    playbook: str,
+    task: str,
+    name: str,
+    host: str | None = None,
+    exit_status: int | None = None,
+) -> dict[str, dict]:
+    """Run a playbook that reads something on the hosts (only ``host`` when given); return
+    host -> the module result of its task named ``task``. Its progress goes to stderr: stdout
+    is the command's table or JSON.
+
+    A failed run, or one that brought nothing back, is summarized and ends the command with
+    ``exit_status``; by default 2 when a host failed, 1 when none was reached.
+    """
+    if host:
+        ctx.obj = dataclasses.replace(ctx.obj, limit=host)
+    run = run_playbook(ctx.obj, playbook, name, to_stderr=True)
+    results = task_results(run, task)
+    if not run.ok or not results:
+        summarize(run)
+        sys.exit(exit_status or (2 if run.hosts else 1))
+    return {h: r.res for h, r in results.items()}
 
 
 def playbook_command(name: str, playbook: str, doc: str) -> click.Command:

@@ -4,6 +4,8 @@
                                 [--to PATH]
     spo-backup [--config F] list [--json] | prune [--dry-run] [--source S ...] | digest [--dry-run]
     spo-backup [--config F] weekly | monthly | status [--json] [--notify]   (each: [--now TIME])
+    spo-backup [--config F] mirror status [--json] [--notify] [--mirror-config F]
+    spo-backup mirror heartbeat [--mirror-config F]
     spo-backup verify PATH
 
 Exit status: 0 everything asked for succeeded, 1 something failed (the error line names it),
@@ -24,6 +26,8 @@ from . import (
     config,
     digest,
     manifest,
+    mirror,
+    mirror_config,
     monthly,
     notify,
     offsite,
@@ -46,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "verify":
             return _verify(args)
+        if args.command == "mirror" and args.mirror_command == "heartbeat":
+            return _mirror_heartbeat(args)  # needs no backup.json: it must never stop
         cfg = config.load(args.config)
         return COMMANDS[args.command](cfg, args)
     except BackupError as exc:
@@ -87,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     state = sub.add_parser("status", help="last backup of each kind; overdue manual backups")
     state.add_argument("--json", action="store_true", help="for machines")
     state.add_argument("--notify", action="store_true", help="send a notice if one is overdue")
+    _mirror_parser(sub)
     for calendar_job in (week, month, state):
         calendar_job.add_argument(
             "--now",
@@ -96,6 +103,24 @@ def _parser() -> argparse.ArgumentParser:
             "for drills and tests",
         )
     return parser
+
+
+def _mirror_parser(sub) -> None:
+    group = sub.add_parser("mirror", help="the database mirror: status against the policy")
+    actions = group.add_subparsers(dest="mirror_command", required=True)
+    check = actions.add_parser("status", help="lag, WAL archive age, breaches; metrics")
+    check.add_argument("--json", action="store_true", help="for machines")
+    check.add_argument(
+        "--notify", action="store_true", help="send a notice when a breach starts or ends"
+    )
+    beat = actions.add_parser("heartbeat", help="on the primary: write the time for the mirror")
+    for action in (check, beat):
+        action.add_argument(
+            "--mirror-config",
+            type=Path,
+            default=mirror_config.DEFAULT_PATH,
+            help="default: %(default)s",
+        )
 
 
 def _moment(text: str):
@@ -263,6 +288,57 @@ def _status(cfg: config.Config, args) -> int:
     return 0
 
 
+def _mirror(cfg: config.Config, args) -> int:
+    mcfg = mirror_config.load(args.mirror_config)
+    now = manifest.utc_now()
+    report = mirror.status(cfg, mcfg, now)
+    try:
+        mirror.write_metrics(cfg, report)
+    except OSError as exc:  # the check and its notice matter more than the textfile
+        log.error("the mirror metrics beside %s cannot be written: %s", cfg.metrics_file, exc)
+    if args.notify:
+        report["notices"] = mirror.tell(cfg, report, now)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_mirror(report)
+    return 0 if report["ok"] else FAILED
+
+
+def _print_mirror(report: dict) -> None:
+    verdict = "OK" if report["ok"] else "BREACH"
+    policy = report["policy_seconds"]
+    print(f"mirror on {report['host']} ({report['site']}): {verdict}, policy {policy} s")
+    for engine in report["engines"]:
+        role = engine["role"]
+        if role == "mirror":
+            lag = engine["lag_seconds"]
+            shown = "unknown" if lag is None else f"{lag:.1f} s"
+            line = f"mirror, {engine['state']}, lag {shown}, from {engine['upstream'] or '?'}"
+        elif role == "primary":
+            line = f"primary, {len(engine['replicas'])} replica(s) connected"
+        else:
+            line = "STOPPED"
+        archive = engine.get("archive")
+        if archive and archive["age_seconds"] is not None:
+            line += f", newest archived WAL {archive['age_seconds']:.0f} s old"
+        print(f"  {engine['engine']}: {line}")
+        for breach in engine["breaches"]:
+            print(f"    BREACH: {breach}")
+
+
+def _mirror_heartbeat(args) -> int:
+    mcfg = mirror_config.load(args.mirror_config)
+    status = 0
+    for done in mirror.heartbeat(mcfg, manifest.utc_now()):
+        if done["error"]:
+            log.error("%s", done["error"])  # it names the engine
+            status = FAILED
+        elif done["written"]:
+            log.debug("%s: heartbeat %s written", done["engine"], done["beat"])
+    return status
+
+
 COMMANDS = {
     "run": _run,
     "list": _list,
@@ -271,4 +347,5 @@ COMMANDS = {
     "weekly": _weekly,
     "monthly": _monthly,
     "status": _status,
+    "mirror": _mirror,
 }

@@ -153,8 +153,10 @@ def list_of(check: Check, allow_empty: bool = True) -> Check:
 class _Section:
     """One JSON object of the file; every complaint names the file and the key path."""
 
-    def __init__(self, file: Path, where: str, data: object, allowed: tuple[str, ...]) -> None:
-        self.file, self.where = file, where
+    def __init__(
+        self, file: Path, where: str, data: object, allowed: tuple[str, ...], hint: str = _HINT
+    ) -> None:
+        self.file, self.where, self.hint = file, where, hint  # hint: how the file gets fixed
         if not isinstance(data, dict):
             raise self.error(where, "an object", data)
         unknown = sorted(set(data) - set(allowed))
@@ -162,7 +164,7 @@ class _Section:
             raise ConfigError(
                 f"{file}: {where}: unknown key(s) {', '.join(unknown)}; expected only "
                 f"{', '.join(allowed)}",
-                _HINT,
+                hint,
             )
         self.data = data
 
@@ -172,13 +174,13 @@ class _Section:
     def error(self, key: str, expected: str, found: object) -> ConfigError:
         shown = json.dumps(found)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        return ConfigError(f"{self.file}: {key}: expected {expected}, found {shown}", _HINT)
+        return ConfigError(f"{self.file}: {key}: expected {expected}, found {shown}", self.hint)
 
     def get(self, name: str, check: Check, default=_REQUIRED, nullable: bool = False):
         if name not in self.data:
             if default is _REQUIRED:
                 raise ConfigError(
-                    f"{self.file}: {self.key(name)}: missing; expected {check[1]}", _HINT
+                    f"{self.file}: {self.key(name)}: missing; expected {check[1]}", self.hint
                 )
             return default
         value = self.data[name]
@@ -194,27 +196,31 @@ class _Section:
 
     def section(self, name: str, allowed: tuple[str, ...]) -> "_Section":
         value = self.get(name, (lambda v: isinstance(v, dict), "an object"))
-        return _Section(self.file, self.key(name), value, allowed)
+        return _Section(self.file, self.key(name), value, allowed, self.hint)
 
 
 # "path" is the file itself, not a key in it.
 _TOP_KEYS = ("schema_version", *(k for k in Config.__annotations__ if k != "path"))
 
 
-def load(path: Path = DEFAULT_PATH) -> Config:
+def read_json(path: Path, what: str, missing: str, hint: str = _HINT) -> object:
+    """The JSON of a config file; ``missing`` says what writes it, ``hint`` how to fix it."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(
-            f"the config file {path} does not exist", "run the backup role on this host"
-        ) from None
+        raise ConfigError(f"the {what} {path} does not exist", missing) from None
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"the config file {path} cannot be read: {exc}", _HINT) from None
+        raise ConfigError(f"the {what} {path} cannot be read: {exc}", hint) from None
+
+
+def load(path: Path = DEFAULT_PATH) -> Config:
+    data = read_json(path, "config file", "run the backup role on this host")
     top = _Section(path, "(top level)", data, _TOP_KEYS)
     top.get("schema_version", (lambda v: v == SCHEMA_VERSION, f"{SCHEMA_VERSION} (this engine)"))
+    # No sources is valid: a backup server runs the engine only for its mirror checks.
     sources = tuple(
         _source(_Section(path, f"sources[{i}]", item, tuple(Source.__annotations__)))
-        for i, item in enumerate(top.get("sources", list_of((lambda _v: True, "object"), False)))
+        for i, item in enumerate(top.get("sources", list_of((lambda _v: True, "object"))))
     )
     offsite = tuple(
         _offsite(_Section(path, f"offsite[{i}]", item, _OFFSITE_KEYS))

@@ -24,9 +24,12 @@ METRICS = {
     "spo_backup_offsite_up": ("gauge", "1 if the offsite is mounted and marked."),
 }
 
+# name -> [(labels, value)]
+Samples = dict[str, list[tuple[dict[str, str], float]]]
+
 
 def render(cfg: Config) -> str:
-    samples: dict[str, list[tuple[dict[str, str], float]]] = {name: [] for name in METRICS}
+    samples: Samples = {name: [] for name in METRICS}
     runs = history.last_runs(cfg.history_file)
     local = catalog.list_backups(cfg.backup_root)[0]
     for source in cfg.sources:
@@ -49,12 +52,13 @@ def render(cfg: Config) -> str:
             number = len(offsite.backups_of(off.path, cfg.host, source.name))
             labels = {"source": source.name, "offsite": off.name}
             samples["spo_backup_offsite_count"].append((labels, number))
-    return _format(samples)
+    return format_samples(samples)
 
 
-def _format(samples: dict[str, list[tuple[dict[str, str], float]]]) -> str:
+def format_samples(samples: Samples, table: dict[str, tuple[str, str]] = METRICS) -> str:
+    """The exposition text: each metric of ``table`` (name -> type, help) with its samples."""
     lines = []
-    for name, (kind, text) in METRICS.items():
+    for name, (kind, text) in table.items():
         lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
         for labels, value in samples[name]:
             shown = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())

@@ -79,10 +79,20 @@ def tool_error(tool: str, code: int, stderr: str, what: str, hint: str) -> ToolE
     return ToolError(f"{what}: {tool} exited with status {code}: {tail}", hint)
 
 
-def run(argv: list[str], env: dict[str, str], what: str, hint: str, stdin: str = "") -> str:
-    """Run a short command and return its stdout."""
+def run(
+    argv: list[str],
+    env: dict[str, str],
+    what: str,
+    hint: str,
+    stdin: str = "",
+    cwd: str | None = None,
+) -> str:
+    """Run a short command and return its stdout (``cwd``: for a tool run as another user,
+    a directory it may enter)."""
     try:
-        done = subprocess.run(argv, input=stdin.encode(), capture_output=True, env=env, check=False)
+        done = subprocess.run(
+            argv, input=stdin.encode(), capture_output=True, env=env, check=False, cwd=cwd
+        )
     except FileNotFoundError:
         raise ToolError(
             f"{what}: the program {argv[0]} is not installed on this host",

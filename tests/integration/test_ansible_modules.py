@@ -198,3 +198,35 @@ def test_backup_pin_keeps_a_backup_through_prune_until_unpinned(tmp_path) -> Non
     assert results["unpin"]["changed"] and results["unpin"]["previous"] == "monthly copy 2025-01"
     assert results["unpin again"]["changed"] is False
     assert results["prune unpinned"]["removed"] == [oldest]
+
+
+def test_mirror_info_reads_the_local_servers_and_changes_nothing(tmp_path, backup_json) -> None:
+    textfiles = tmp_path / "textfiles"
+    backup = backup_json(metrics_file=str(textfiles / "spo_backup.prom"))
+    mirror_json = tmp_path / "mirror.json"
+    mirror_json.write_text(
+        json.dumps(
+            {
+                "policy_seconds": 600,
+                "postgresql": {"port": 5432, "pgbackrest": None},
+                "mariadb": {"socket": "/run/mysqld/mysqld.sock"},
+            }
+        )
+    )
+    args = {"config": str(backup), "mirror_config": str(mirror_json)}
+    results = _play(
+        tmp_path,
+        [
+            {"name": "read", "mirror_info": args},
+            {"name": "read in check mode", "mirror_info": args, "check_mode": True},
+            {"name": "no config", "mirror_info": {**args, "mirror_config": "/nowhere.json"}},
+        ],
+    )
+    for name in ("read", "read in check mode"):
+        result = results[name]
+        assert result["changed"] is False and result["status"]["ok"] is True
+        roles = [(e["engine"], e["role"]) for e in result["status"]["engines"]]
+        assert roles == [("postgresql", "primary"), ("mariadb", "primary")]
+        assert "spo_mirror_ok 1" in result["metrics"]
+    assert results["no config"]["failed"] and "db_mirror role" in results["no config"]["msg"]
+    assert not textfiles.exists()  # the module reads only: the host's command writes metrics

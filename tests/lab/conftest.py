@@ -1,6 +1,8 @@
 """The lab tests' fixtures, defined in labhelpers beside their helpers (see
 tests/integration/conftest.py for why tests never import conftest)."""
 
+from mirrorhelpers import mirrored
+
 from labhelpers import lab, mailbox, provisioned
 
-__all__ = ["lab", "mailbox", "provisioned"]
+__all__ = ["lab", "mailbox", "mirrored", "provisioned"]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from spo.main import cli
@@ -26,7 +27,7 @@ def test_help_lists_commands_without_importing_ansible():
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    for command in ("backup", "lab", "inventory", "ping", "provision", "runs"):
+    for command in ("backup", "lab", "inventory", "mirror", "ping", "provision", "restore", "runs"):
         assert f"  {command}" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
@@ -172,3 +173,107 @@ def test_progress_shows_each_item_of_a_looped_report():
     progress(event)
     assert lines[0].split()[:2] == ["ok", "simrs-db"]
     assert [line.strip() for line in lines[1:]] == ["sik: ok, 16 KB", "simrs: ok, 15 KB"]
+
+
+# --- spo mirror failover / reseed and spo restore, with the playbook run faked -------------
+
+
+@pytest.fixture
+def runs(monkeypatch):
+    """Stands in for run_and_report: (limit, playbook, name, extravars) of each run."""
+    calls = []
+
+    def fake(ctx, playbook, name, extravars=None):
+        calls.append((ctx.obj.limit, playbook, name, extravars))
+
+    for module in ("spo.mirror", "spo.restore"):
+        monkeypatch.setattr(f"{module}.run_and_report", fake)
+        monkeypatch.setattr(f"{module}.operator", lambda: "sari")
+    return calls
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["mirror", "failover", "--to", "simrs-mirror", "--reason", "simrs-db disk failed"],
+        ["mirror", "reseed", "--host", "simrs-db", "--reason", "fenced after failover"],
+    ],
+)
+def test_failover_and_reseed_refuse_without_yes_and_run_nothing(runs, args):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert runs == []
+    assert "Tidak ada yang dijalankan" in result.stderr and "Nothing was run" in result.stderr
+    assert "add --yes" in result.stderr and "tambahkan --yes" in result.stderr
+
+
+def test_failover_runs_its_playbook_with_who_and_why_and_says_what_is_next(runs):
+    args = ["mirror", "failover", "--to", "simrs-mirror", "--reason", "disk failed", "--yes"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert runs == [(None, "mirror_failover.yml", "mirror failover simrs-mirror", {
+        "mirror_failover_to": "simrs-mirror", "mirror_by": "sari", "mirror_reason": "disk failed",
+    })]  # fmt: skip
+    assert "set db_mirror_primary to simrs-mirror" in result.stdout
+
+
+def test_reseed_runs_its_playbook_with_who_and_why(runs):
+    args = ["mirror", "reseed", "--host", "simrs-db", "--reason", "fenced", "--yes"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert runs == [(None, "mirror_reseed.yml", "mirror reseed simrs-db", {
+        "mirror_reseed_host": "simrs-db", "mirror_by": "sari", "mirror_reason": "fenced",
+    })]  # fmt: skip
+
+
+def test_failover_needs_a_reason(runs):
+    result = CliRunner().invoke(cli, ["mirror", "failover", "--to", "simrs-mirror", "--yes",
+                                      "--reason", " "])  # fmt: skip
+    assert result.exit_code == 2 and "must not be empty" in result.output
+    assert runs == []
+
+
+def restore(*args):
+    return CliRunner().invoke(cli, ["restore", "--instructed-by", "dr. Rina", *args])
+
+
+@pytest.mark.parametrize(
+    ("given", "passed"),
+    [
+        ("2025-01-04 13:45", "2025-01-04 13:45:00"),
+        ("2025-01-04 13:45:30", "2025-01-04 13:45:30"),
+        ("2025-01-04 13:45:30+07:00", "2025-01-04 13:45:30+07:00"),
+        ("2025-01-04 13:45 +07", "2025-01-04 13:45:00+07:00"),
+        ("2025-01-04 13:45-03:30", "2025-01-04 13:45:00-03:30"),
+    ],
+)
+def test_restore_passes_the_time_normalized_and_who_instructed_it(runs, given, passed):
+    result = restore("--point-in-time", given, "--reason", "rows deleted by mistake")
+    assert result.exit_code == 0, result.output
+    assert runs == [("mirror_servers", "restore_pitr.yml", f"restore point-in-time {passed}", {
+        "pitr_time": passed, "pitr_by": "sari", "pitr_instructed_by": "dr. Rina",
+        "pitr_reason": "rows deleted by mistake",
+    })]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["2025-01-04", "2025-01-04T13:45", "04-01-2025 13:45", "2025-02-30 13:45",
+     "2025-01-04 24:00", "2025-01-04 13:45:60", "2025-01-04 13:45+7", "2025-01-04 13:45+15:00",
+     "2025-01-04 13:45+07:60", "2025-01-04 13:45 WIB", "yesterday"],
+)  # fmt: skip
+def test_restore_rejects_a_time_it_cannot_read_and_says_what_it_expects(runs, given):
+    result = restore("--point-in-time", given)
+    assert result.exit_code == 2
+    assert runs == []
+    assert "'--point-in-time'" in result.stderr
+    assert "YYYY-MM-DD HH:MM" in result.stderr and "2025-01-04 13:45:30+07:00" in result.stderr
+
+
+def test_restore_runs_on_the_host_given_and_needs_who_instructed_it(runs):
+    result = restore("--point-in-time", "2025-01-04 13:45", "--host", "simrs-mirror")
+    assert result.exit_code == 0, result.output
+    [(limit, _, _, extravars)] = runs
+    assert (limit, extravars["pitr_reason"]) == ("simrs-mirror", "")
+    missing = CliRunner().invoke(cli, ["restore", "--point-in-time", "2025-01-04 13:45"])
+    assert missing.exit_code == 2 and "--instructed-by" in missing.stderr
+    assert len(runs) == 1

@@ -11,29 +11,11 @@ from spo_backup import cli, lock
 
 
 @pytest.fixture
-def host(tmp_path) -> Path:
+def host(tmp_path, backup_json) -> Path:
     app = tmp_path / "app"
     app.mkdir()
     (app / "index.php").write_text("<?php")
-    path = tmp_path / "backup.json"
-    path.write_text(
-        json.dumps(
-            {
-                "schema_version": 1,
-                "site": "RSUD Uji",
-                "host": "simrs-db",
-                "backup_root": str(tmp_path / "backups"),
-                "history_file": str(tmp_path / "history.jsonl"),
-                "state_dir": str(tmp_path / "state"),
-                "metrics_file": None,
-                "retention": {"keep_last": 5},
-                "sources": [{"name": "app", "type": "files", "path": str(app)}],
-                "offsite": [],
-                "notify": {"email": None, "webhook": None},
-            }
-        )
-    )
-    return path
+    return backup_json(sources=[{"name": "app", "type": "files", "path": str(app)}])
 
 
 def _backups(host: Path) -> list[Path]:
