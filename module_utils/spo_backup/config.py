@@ -45,6 +45,7 @@ class Source:
     jobs: int = 1
     format: str = "custom"
     globals: bool = True  # PostgreSQL roles and tablespaces: needs a superuser login
+    services: tuple[str, ...] = ()  # systemd units that serve it, for ``spo-backup diagnose``
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,15 @@ class Notify:
 
 
 @dataclass(frozen=True)
+class Drill:
+    """The weekly test restore (S3.6): where scratch instances and folders live, and which
+    copy is tested ("local", or the name of an offsite such as the NAS)."""
+
+    scratch_dir: Path = Path("/var/lib/spo/drill")
+    source_of_backups: str = "local"  # "from" in the file
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     site: str
@@ -100,6 +110,7 @@ class Config:
     offsite: tuple[Offsite, ...]
     notify: Notify
     calendar: schedule.Calendar = field(default_factory=schedule.Calendar)
+    drill: Drill = field(default_factory=Drill)
 
     def calendar_part(self, name: str, missing: str, hint: str):
         """``calendar.<name>`` of the file, or a ConfigError saying what its absence means."""
@@ -252,6 +263,16 @@ def load(path: Path = DEFAULT_PATH) -> Config:
         calendar=_calendar(top.section("calendar", _CALENDAR_KEYS))
         if top.data.get("calendar") is not None
         else schedule.Calendar(),
+        drill=_drill(top.section("drill", ("scratch_dir", "from")), [o.name for o in offsite])
+        if top.data.get("drill") is not None
+        else Drill(),
+    )
+
+
+def _drill(sec: _Section, offsite: list[str]) -> Drill:
+    return Drill(
+        scratch_dir=sec.path("scratch_dir", Drill.scratch_dir),
+        source_of_backups=sec.get("from", one_of("local", *offsite), "local"),
     )
 
 
@@ -344,9 +365,10 @@ _DATABASE_KEYS = {
     "login_unix_socket",
     "password_file",
     "jobs",
+    "services",
 }
 _ALLOWED = {
-    "files": {"name", "type", "path", "exclude"},
+    "files": {"name", "type", "path", "exclude", "services"},
     "mariadb": _DATABASE_KEYS,
     "postgresql": _DATABASE_KEYS | {"format", "globals"},
 }
@@ -356,13 +378,19 @@ def _source(sec: _Section) -> Source:
     kind = sec.get("type", one_of(*SOURCE_TYPES))
     name = sec.get("name", LABEL)
     _only(sec, _ALLOWED[kind], kind)
+    services = tuple(sec.get("services", list_of(TEXT), []))
     if kind == "files":
         return Source(
-            name, kind, path=sec.path("path"), exclude=tuple(sec.get("exclude", list_of(TEXT), []))
+            name,
+            kind,
+            path=sec.path("path"),
+            exclude=tuple(sec.get("exclude", list_of(TEXT), [])),
+            services=services,
         )
     return Source(
         name,
         kind,
+        services=services,
         database=sec.get("database", TEXT),
         login_user=sec.get("login_user", TEXT, None, nullable=True),
         login_host=sec.get("login_host", TEXT, None, nullable=True),

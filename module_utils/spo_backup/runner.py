@@ -134,21 +134,9 @@ def job(cfg: Config, source: Source, kind: str, triggered_by: str, reason: str) 
     if source.type == "files":
         made = jobs.files_job(source.path, source.name, list(source.exclude), **common)
     else:
-        password = None
-        if source.password_file:
-            password = read_secret(source.password_file, f"password of source {source.name}")
-        # PostgreSQL takes its socket directory as the host.
-        pg_socket = source.login_unix_socket if source.type == "postgresql" else None
-        conn = Connection(
-            host=source.login_host or pg_socket,
-            port=source.login_port,
-            user=source.login_user,
-            password=password,
-            socket=source.login_unix_socket if source.type == "mariadb" else None,
-        )
         made = jobs.database_job(
             source.type,
-            conn,
+            connection(source),
             source.database,
             source=source.name,
             fmt=source.format,
@@ -158,6 +146,22 @@ def job(cfg: Config, source: Source, kind: str, triggered_by: str, reason: str) 
         )
     made.host = cfg.host
     return made
+
+
+def connection(source: Source) -> Connection:
+    """How to reach a database source's server, as its config says (password read now)."""
+    password = None
+    if source.password_file:
+        password = read_secret(source.password_file, f"password of source {source.name}")
+    # PostgreSQL takes its socket directory as the host.
+    pg_socket = source.login_unix_socket if source.type == "postgresql" else None
+    return Connection(
+        host=source.login_host or pg_socket,
+        port=source.login_port,
+        user=source.login_user,
+        password=password,
+        socket=source.login_unix_socket if source.type == "mariadb" else None,
+    )
 
 
 def _copy(cfg: Config, off, source: Source, errors: list[str]) -> dict:
