@@ -40,6 +40,7 @@ def read_task_results(
     name: str,
     host: str | None = None,
     exit_status: int | None = None,
+    extravars: dict | None = None,
 ) -> dict[str, dict]:
     """Run a playbook that reads something on the hosts (only ``host`` when given); return
     host -> the module result of its task named ``task``. Its progress goes to stderr: stdout
@@ -50,7 +51,7 @@ def read_task_results(
     """
     if host:
         ctx.obj = dataclasses.replace(ctx.obj, limit=host)
-    run = run_playbook(ctx.obj, playbook, name, to_stderr=True)
+    run = run_playbook(ctx.obj, playbook, name, extravars=extravars, to_stderr=True)
     results = task_results(run, task)
     if not run.ok or not results:
         summarize(run)

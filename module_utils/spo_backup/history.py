@@ -2,7 +2,8 @@
 
 Append-only (O_APPEND, so two runs writing at once never interleave inside a line) and
 fsynced, because metrics, digests and the auditors' reports are computed from it alone.
-Lines are records of two kinds: ``"record": "run"`` and ``"record": "notification"``.
+Each line's ``"record"`` says its kind: ``run`` (a backup), ``calendar`` (a weekly full backup
+or monthly copy), ``drill`` (a test restore), ``restore`` and ``notification``.
 """
 
 import json
