@@ -18,6 +18,8 @@ from spo.paths import default_inventory, default_runs_dir
 COMMANDS = {
     "archive": "spo.archive:archive",
     "backup": "spo.backup:backup",
+    "diagnose": "spo.diagnose:diagnose",
+    "drill": "spo.drill:drill",
     "lab": "spo.lab:lab",
     "inventory": "spo.inventory.command:inventory",
     "mirror": "spo.mirror:mirror",
