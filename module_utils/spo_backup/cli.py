@@ -6,6 +6,11 @@
     spo-backup [--config F] weekly | monthly | status [--json] [--notify]   (each: [--now TIME])
     spo-backup [--config F] mirror status [--json] [--notify] [--mirror-config F]
     spo-backup mirror heartbeat [--mirror-config F]
+    spo-backup [--config F] restore --source S --instructed-by WHO --by OPERATOR [--reason R]
+                                    [--backup NAME] [--to-database D | --to-path P]
+                                    [--table T ...] [--schema S ...] [--into-production]
+                                    [--jobs N] [--json]
+    spo-backup [--config F] diagnose [--source S ...] [--json]
     spo-backup verify PATH
 
 Exit status: 0 everything asked for succeeded, 1 something failed (the error line names it),
@@ -24,6 +29,7 @@ from . import (
     VERSION,
     catalog,
     config,
+    diagnose,
     digest,
     manifest,
     mirror,
@@ -32,6 +38,7 @@ from . import (
     notify,
     offsite,
     places,
+    restore_run,
     runner,
     status,
     verify,
@@ -94,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     state.add_argument("--json", action="store_true", help="for machines")
     state.add_argument("--notify", action="store_true", help="send a notice if one is overdue")
     _mirror_parser(sub)
+    _restore_parser(sub)
+    check_up = sub.add_parser("diagnose", help="database damage, application damage or neither")
+    check_up.add_argument("--source", action="extend", nargs="+", default=[], help="only these")
+    check_up.add_argument("--json", action="store_true", help="for machines")
     for calendar_job in (week, month, state):
         calendar_job.add_argument(
             "--now",
@@ -121,6 +132,27 @@ def _mirror_parser(sub) -> None:
             default=mirror_config.DEFAULT_PATH,
             help="default: %(default)s",
         )
+
+
+def _restore_parser(sub) -> None:
+    back = sub.add_parser("restore", help="restore a source, on the head of SIRS's instruction")
+    back.add_argument("--source", required=True)
+    back.add_argument("--instructed-by", required=True, help="the head of SIRS (S3.7)")
+    back.add_argument("--by", required=True, help="who runs it")
+    back.add_argument("--reason", default="")
+    back.add_argument("--backup", help="this backup folder; default the newest that verifies")
+    into = back.add_mutually_exclusive_group()
+    into.add_argument("--to-database", help="another database (created when missing)")
+    into.add_argument("--to-path", type=Path, help="another folder, for program files")
+    into.add_argument(
+        "--into-production",
+        action="store_true",
+        help="replace the source's own database or folder, after a safety backup",
+    )
+    back.add_argument("--table", action="append", default=[], help="only this table; repeat")
+    back.add_argument("--schema", action="append", default=[], help="only this schema; repeat")
+    back.add_argument("--jobs", type=int, default=1)
+    back.add_argument("--json", action="store_true", help="print the record as JSON")
 
 
 def _moment(text: str):
@@ -327,6 +359,48 @@ def _print_mirror(report: dict) -> None:
             print(f"    BREACH: {breach}")
 
 
+def _restore(cfg: config.Config, args) -> int:
+    request = restore_run.Request(
+        source=args.source,
+        instructed_by=args.instructed_by,
+        by=args.by,
+        reason=args.reason,
+        backup=args.backup,
+        to_database=args.to_database,
+        to_path=args.to_path,
+        tables=tuple(args.table),
+        schemas=tuple(args.schema),
+        into_production=args.into_production,
+        jobs=args.jobs,
+    )
+    record = restore_run.run(cfg, request)
+    if args.json:
+        print(json.dumps(record, indent=2))
+    else:
+        print(f"restore {record['result']}: {record['backup']} -> {record['target']}")
+        for check in record["checks"]:
+            print(f"  {check['name']}: {check['detail']}")
+    if record["error"]:
+        log.error("%s", record["error"])
+    return 0 if record["result"] == "ok" else FAILED
+
+
+def _diagnose(cfg: config.Config, args) -> int:
+    found = diagnose.run(cfg, args.source)
+    if args.json:
+        print(json.dumps(found, indent=2))
+    else:
+        print(f"{found['host']}: {found['verdict']}")
+        for source in found["sources"]:
+            print(f"  {source['source']}: {source['damage'] or 'ok'}")
+            for problem in source["problems"]:
+                print(f"    - {problem}")
+        for line in found["recommended"] + [found["procedure"] or ""]:
+            if line:
+                print(f"  {line}")
+    return 0 if found["verdict"] == diagnose.NEITHER else FAILED
+
+
 def _mirror_heartbeat(args) -> int:
     mcfg = mirror_config.load(args.mirror_config)
     status = 0
@@ -348,4 +422,6 @@ COMMANDS = {
     "monthly": _monthly,
     "status": _status,
     "mirror": _mirror,
+    "restore": _restore,
+    "diagnose": _diagnose,
 }

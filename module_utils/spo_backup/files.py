@@ -1,8 +1,10 @@
 """Program files (S1.4, S2.4): a tar archive of an application directory, restored with its
 owners, modes and symlinks to the original or another path."""
 
+import fnmatch
 import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import proc
@@ -46,10 +48,17 @@ def content_of(_relpath: str) -> str:
 
 
 def restore(
-    folder: Path, manifest: dict, target: Path | None = None, replace: bool = False
+    folder: Path,
+    manifest: dict,
+    target: Path | None = None,
+    replace: bool = False,
+    keep_replaced: bool = False,
 ) -> dict:
     """Extract beside ``target`` first, then swap it in: a failed restore leaves the old
-    directory untouched, never a mix of both."""
+    directory untouched, never a mix of both. With ``keep_replaced`` the replaced directory
+    stays beside it as ``<name>.replaced-<UTC time>`` (the damaged state, for whoever looks
+    into the cause). What the backup leaves out by its excludes (logs, uploads) is carried
+    over from the replaced directory: a restore must not destroy what it cannot give back."""
     target = Path(target or manifest["path"])
     what = f"restore of backup {folder.name} to {target}"
     if target.exists() and any(target.iterdir()) and not replace:
@@ -82,12 +91,36 @@ def restore(
         )
         replaced = target.exists()
         if replaced:
+            _carry_excluded(target, fresh, manifest["details"].get("excludes", []))
+        if replaced and keep_replaced:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            old = target.with_name(f"{target.name}.replaced-{stamp}")
+        if replaced:
             os.rename(target, old)
         os.rename(fresh, target)
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
-    shutil.rmtree(old, ignore_errors=True)
-    return {"path": str(target), "replaced": replaced}
+    kept = str(old) if replaced and keep_replaced else None
+    if not kept:
+        shutil.rmtree(old, ignore_errors=True)
+    return {"path": str(target), "replaced": replaced, "kept": kept}
+
+
+def _carry_excluded(old: Path, fresh: Path, patterns: list[str]) -> None:
+    """Move the entries of ``old`` that the backup's exclude patterns left out into
+    ``fresh`` (same file system: a rename), where the restore did not put one."""
+    if not patterns:
+        return
+    for root, dirs, names in os.walk(old):
+        for name in [*dirs, *names]:
+            rel = os.path.relpath(os.path.join(root, name), old)
+            # tar matches exclusions against the whole member name or its last part.
+            if any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns):
+                there = fresh / rel
+                if not there.exists() and not there.is_symlink() and there.parent.is_dir():
+                    os.rename(os.path.join(root, name), there)
+                if name in dirs:
+                    dirs.remove(name)
 
 
 def differences(folder: Path, manifest: dict, target: Path) -> list[str]:

@@ -147,6 +147,16 @@ def restore(
     find their owners and grantees.
     """
     what = f"restore of backup {folder.name} into PostgreSQL database {target}"
+    # pg_restore silently skips a name it does not find: a typo would restore nothing.
+    held = {"table": {n.split(".", 1)[1] for n in manifest["tables"]},
+            "schema": {n.split(".", 1)[0] for n in manifest["tables"]}}  # fmt: skip
+    for kind, asked in (("table", tables), ("schema", schemas)):
+        missing = sorted(set(asked) - held[kind])
+        if missing:
+            raise BackupError(
+                f"{what}: the backup has no {kind} {', '.join(missing)}",
+                "check the names: the manifest's tables lists what the backup holds",
+            )
     with pg_client.env(conn) as env:
         exists = _database_exists(conn, env, target)
         if exists and not replace:

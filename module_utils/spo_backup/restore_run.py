@@ -137,9 +137,10 @@ def _restore(cfg: Config, source: Source, req, record: dict, folder: Path, data:
         _check(record, "safety backup", record["safety_backup"])
     with lock.hold(cfg.state_dir, source.name, purpose="spo-backup restore"):
         if source.type == "files":
-            done = files.restore(folder, data, Path(target), replace=production)
+            done = files.restore(folder, data, Path(target), production, keep_replaced=True)
             record["files"] = files.compare(folder, data, Path(target))
-            _check(record, "restore", f"{done['path']} (replaced: {done['replaced']})")
+            kept = f"; the replaced folder is kept as {done['kept']}" if done["kept"] else ""
+            _check(record, "restore", f"into {done['path']}{kept}")
             _check(record, "files", f"{record['files']} file(s) equal to the backup's archive")
             return
         conn = runner.connection(source)

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -277,3 +278,54 @@ def test_restore_runs_on_the_host_given_and_needs_who_instructed_it(runs):
     missing = CliRunner().invoke(cli, ["restore", "--point-in-time", "2025-01-04 13:45"])
     assert missing.exit_code == 2 and "--instructed-by" in missing.stderr
     assert len(runs) == 1
+
+
+# --- spo restore from a host's backups, with the playbook run faked ---------------------------
+
+
+@pytest.fixture
+def restore_runs(monkeypatch):
+    """Stands in for run_playbook in spo.restore: (limit, playbook, command, extravars)."""
+    calls = []
+
+    def fake(opts, playbook, command, extravars=None):
+        calls.append((opts.limit, playbook, command, extravars))
+        return SimpleNamespace(id="restore-1", ok=True, hosts={})
+
+    monkeypatch.setattr("spo.restore.run_playbook", fake)
+    monkeypatch.setattr("spo.restore.task_results", lambda _run, _task: {})
+    monkeypatch.setattr("spo.restore.summarize", lambda _run: None)
+    monkeypatch.setattr("spo.restore.operator", lambda: "sari")
+    return calls
+
+
+def test_restore_from_a_backup_passes_the_choice_and_who_to_the_host(restore_runs):
+    result = restore("--host", "simrs-db", "--source", "simrs", "--to-database", "simrs_check",
+                     "--table", "pasien", "--table", "kunjungan", "--reason", "audit")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert restore_runs == [("simrs-db", "restore.yml", "restore simrs-db simrs", {
+        "restore_source": "simrs", "restore_backup": "", "restore_to_database": "simrs_check",
+        "restore_to_path": "", "restore_tables": ["pasien", "kunjungan"], "restore_schemas": [],
+        "restore_into_production": False, "restore_jobs": 1,
+        "restore_instructed_by": "dr. Rina", "restore_by": "sari", "restore_reason": "audit",
+    })]  # fmt: skip
+    assert "spo report restore restore-1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--source", "simrs"], "give --host and --source"),
+        (["--host", "simrs-db"], "give --host and --source"),
+        (["--host", "h", "--source", "s", "--to-database", "d", "--to-path", "/p"],
+         "exclude each other"),
+        (["--host", "h", "--source", "s", "--to-database", "d", "--into-production"],
+         "leave out --to-database"),
+        (["--point-in-time", "2025-01-04 13:45", "--source", "s"], "recovers whole clusters"),
+        (["--point-in-time", "2025-01-04 13:45", "--into-production"], "recovers whole clusters"),
+    ],
+)  # fmt: skip
+def test_restore_refuses_contradictory_choices_before_running_anything(restore_runs, args, says):
+    result = restore(*args)
+    assert result.exit_code == 2 and says in result.output
+    assert restore_runs == []
