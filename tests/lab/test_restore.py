@@ -1,0 +1,137 @@
+"""Restores, restore drills and diagnosis on the lab (issue 7: S2.3-S2.6, S3.5-S3.8).
+
+In file order on the shared lab: backups first, then drills, restores and diagnoses that
+read them, then the reports rendered from the records all of these left.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+
+from labhelpers import lab_exec, spo
+
+pytestmark = pytest.mark.lab
+
+DB, APP = "simrs-db", "simrs-app"
+SIRS = "dr. Sari (Kepala SIRS)"
+ENGINE = "/usr/local/sbin/spo-backup"
+
+
+def sql(engine: str, query: str, db: str) -> str:
+    """A query's rows as text, run on simrs-db as the server's administrator."""
+    if engine == "mariadb":
+        return lab_exec(DB, "mariadb", "-N", "-B", "-e", query, db).stdout.strip()
+    command = f"psql -X -A -t -d {shlex.quote(db)} -c {shlex.quote(query)}"
+    return lab_exec(DB, "runuser", "-u", "postgres", "--", "sh", "-c", command).stdout.strip()
+
+
+def content(engine: str, table: str, db: str) -> str:
+    """Row count and a checksum of every row of a table, in a fixed order."""
+    if engine == "mariadb":
+        query = (f"SELECT COUNT(*), MD5(GROUP_CONCAT(MD5(CONCAT_WS('|', t.*)) ORDER BY 1)) "
+                 f"FROM {table} t")  # fmt: skip
+    else:
+        query = f"SELECT count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t"
+    return sql(engine, query, db)
+
+
+def history(host: str, record: str) -> list[dict]:
+    lines = lab_exec(host, "cat", "/var/lib/spo/history.jsonl").stdout.splitlines()
+    return [r for r in map(json.loads, lines) if r.get("record") == record]
+
+
+def restore(runs, *args: str, check: bool = False):
+    return spo("--runs-dir", str(runs), "restore", "--instructed-by", SIRS, *args, check=check)
+
+
+@pytest.fixture(scope="module")
+def backed_up(provisioned):
+    """A fresh backup of every source of simrs-db and simrs-app."""
+    for host in (DB, APP):
+        done = lab_exec(host, ENGINE, "run", "--kind", "manual", "--triggered-by", "lab test",
+                        check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    return provisioned
+
+
+def test_partial_restore_of_two_tables_into_a_scratch_database_matches_the_source(backed_up):
+    tables = ["donor", "kantong_darah"]
+    done = restore(backed_up, "--host", DB, "--source", "simrs", "--to-database", "simrs_check",
+                   "--table", tables[0], "--table", tables[1], "--reason", "audit of donors")  # fmt: skip
+    try:
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "simrs-db: ok" in done.stdout
+        listed = sql("postgresql", "SELECT string_agg(tablename, ',' ORDER BY tablename) "
+                     "FROM pg_tables WHERE schemaname = 'public'", "simrs_check")  # fmt: skip
+        assert listed == "donor,kantong_darah", "exactly the two tables asked for"
+        for table in tables:
+            assert content("postgresql", table, "simrs_check") == content(
+                "postgresql", table, "simrs"
+            )
+        record = history(DB, "restore")[-1]
+        assert record["instructed_by"] == SIRS and record["reason"] == "audit of donors"
+        assert record["tables"] == record["expected_tables"] and len(record["tables"]) == 2
+    finally:
+        lab_exec(DB, "runuser", "-u", "postgres", "--", "dropdb", "--if-exists", "simrs_check")
+
+
+def test_a_full_restore_into_production_without_the_flag_is_refused(backed_up):
+    runs_before = len(history(DB, "run"))
+    done = restore(backed_up, "--host", DB, "--source", "sik")
+    assert done.returncode != 0
+    assert "--into-production" in done.stdout
+    record = history(DB, "restore")[-1]
+    assert record["result"] == "refused" and record["target"] == "sik"
+    assert len(history(DB, "run")) == runs_before, "no safety backup, nothing replaced"
+
+
+def test_a_restore_into_production_backs_up_what_it_replaces_first(backed_up):
+    good = content("mariadb", "reg_periksa", "sik")
+    kept = sql("mariadb", "SELECT COUNT(*) FROM reg_periksa WHERE poli <> 'Umum'", "sik")
+    sql("mariadb", "DELETE FROM reg_periksa WHERE poli = 'Umum'", "sik")  # the damage
+    done = restore(backed_up, "--host", DB, "--source", "sik", "--into-production",
+                   "--reason", "registrations deleted by mistake")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert content("mariadb", "reg_periksa", "sik") == good
+    record = history(DB, "restore")[-1]
+    safety = record["safety_backup"]
+    assert safety and safety.endswith("_sik_pre-restore") and "safety backup first" in done.stdout
+    manifest = json.loads(lab_exec(DB, "cat", f"/var/backups/spo/{safety}/manifest.json").stdout)
+    # The safety backup holds the damaged table: it was made before anything was replaced.
+    assert manifest["tables"]["reg_periksa"] == int(kept)
+    assert SIRS in manifest["trigger"]["reason"]
+
+
+def test_deleted_program_files_are_application_damage_and_restored_identical(backed_up):
+    listing = "cd /opt/simrs && find . -printf '%p %m %u %g %l\\n' | sort && " \
+              "find . -type f -exec sha256sum {} + | sort"  # fmt: skip
+    before = lab_exec(APP, "sh", "-c", listing).stdout
+    lab_exec(APP, "rm", "-rf", "/opt/simrs/lib", "/opt/simrs/bin/simrs.sh")
+    diagnosis = spo("--runs-dir", str(backed_up), "diagnose", "--host", APP, check=False)
+    assert diagnosis.returncode == 1, diagnosis.stdout + diagnosis.stderr
+    assert "APPLICATION DAMAGE" in diagnosis.stdout and "simrs.sh" in diagnosis.stdout
+    assert "--source simrs-app --into-production" in diagnosis.stdout
+    done = restore(backed_up, "--host", APP, "--source", "simrs-app", "--into-production",
+                   "--reason", "program files deleted")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert lab_exec(APP, "sh", "-c", listing).stdout == before, "byte-identical, modes, links"
+    assert lab_exec(APP, "cat", "/opt/simrs/logs/app.log").stdout.startswith("log lines")
+    lab_exec(APP, "sh", "-c", "rm -rf /opt/simrs.replaced-*")
+    healthy = spo("--runs-dir", str(backed_up), "diagnose", "--host", APP, check=False)
+    assert healthy.returncode == 0 and "neither" in healthy.stdout
+
+
+def test_a_stopped_database_is_database_damage(backed_up):
+    lab_exec(DB, "systemctl", "stop", "postgresql@15-main")
+    try:
+        diagnosis = spo("--runs-dir", str(backed_up), "diagnose", "--host", DB, check=False)
+    finally:
+        lab_exec(DB, "systemctl", "start", "postgresql@15-main")
+    assert diagnosis.returncode == 1, diagnosis.stdout + diagnosis.stderr
+    assert "DATABASE DAMAGE" in diagnosis.stdout
+    assert "service postgresql@15-main is inactive" in diagnosis.stdout
+    assert "--source simrs --into-production" in diagnosis.stdout
+    assert "sik (mariadb): ok" in diagnosis.stdout
