@@ -25,6 +25,7 @@ COMMANDS = {
     "mirror": "spo.mirror:mirror",
     "ping": "spo.ping:ping",
     "provision": "spo.provision:provision",
+    "report": "spo.report:report",
     "restore": "spo.restore:restore",
     "runs": "spo.runs:runs",
 }

@@ -44,10 +44,8 @@ def test_partial_restore_into_another_database_gives_exactly_those_tables(host, 
     record = json.loads(done.stdout)
     live = pg_tables(source(host, "simrs")["database"])
     assert pg_tables(target) == {t: live[t] for t in ("public.pasien", "public.kunjungan")}
-    assert record["tables"] == record["expected_tables"] == {
-        "public.pasien": 2000,
-        "public.kunjungan": 5000,
-    }
+    expected = {"public.pasien": 2000, "public.kunjungan": 5000}
+    assert record["tables"] == record["expected_tables"] == expected
     assert record["safety_backup"] is None and not record["into_production"]
     assert host.history("restore")[-1] == {"schema_version": 1, **record}
     assert [r["result"] for r in host.history("restore")] == ["failed", "ok"]

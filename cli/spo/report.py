@@ -1,0 +1,268 @@
+"""`spo report`: printable reports rendered from real records, in Indonesian or English,
+as Markdown or printable HTML: the weekly checklist of backup results (S3.5), the restore
+drills (S3.6) and the restore checklist for the head of SIRS (S3.8).
+
+The weekly and drill reports read the hosts' history records with a playbook run (kept in the
+audit trail, and named in the report's footer); the restore checklist reads the result of one
+recorded `spo restore` run. What the reports say is in report_render and templates/report.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+import yaml
+
+from spo import history_data, report_render
+from spo.host_data import events_dir, task_results
+from spo.records import RunRecord, read_records
+
+RESTORE_TASK = "Restore the backup"  # the task of the restore playbook whose result is read
+HISTORY_COMMAND = "report"  # the command name history_data.fetch records its run under
+WEEK = re.compile(r"(?P<year>[0-9]{4})-?W(?P<week>[0-9]{2})")
+
+
+class ReportError(click.ClickException):
+    """Nothing to render the report from."""
+
+    exit_code = 2
+
+
+def site_settings(inventory: Path) -> tuple[str | None, tzinfo]:
+    """The site's name and time zone: ``spo_site_name`` and ``spo_timezone`` of the inventory's
+    group ``all``, else no name and this machine's local time zone. The one place the reports'
+    time zone is decided."""
+    root = inventory if inventory.is_dir() else inventory.parent
+    group_all = root / "group_vars"
+    files = [group_all / "all.yml", group_all / "all.yaml"]
+    if (group_all / "all").is_dir():
+        files += sorted((group_all / "all").glob("*.y*ml"))
+    found: dict = {}
+    for path in files:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):  # absent, or vault-encrypted values
+            continue
+        if isinstance(data, dict):
+            found = {
+                **{k: data[k] for k in ("spo_site_name", "spo_timezone") if k in data},
+                **found,
+            }
+    zone: tzinfo | None = None
+    if isinstance(found.get("spo_timezone"), str):
+        try:
+            zone = ZoneInfo(found["spo_timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = None
+    name = found.get("spo_site_name")
+    return (name if isinstance(name, str) else None), zone or datetime.now().astimezone().tzinfo
+
+
+OUTPUT_OPTIONS = (
+    click.option(
+        "--lang",
+        type=click.Choice(report_render.LANGS),
+        default="id",
+        show_default=True,
+        help="Language of the report: id (Bahasa Indonesia) or en (English).",
+    ),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(report_render.FORMATS),
+        default="md",
+        show_default=True,
+        help="md (Markdown) or html (printable, A4).",
+    ),
+    click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the report to this file instead of standard output.",
+    ),
+)
+
+
+def output_options(command):
+    """--lang, --format and --out, common to every report."""
+    for option in reversed(OUTPUT_OPTIONS):
+        command = option(command)
+    return command
+
+
+def emit(text: str, out: Path | None) -> None:
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"report written to {out}", err=True)
+
+
+def parse_week(_ctx, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    """ "2026-W49" -> (2026, 49)."""
+    if value is None:
+        return None
+    found = WEEK.fullmatch(value.strip())
+    if found:
+        year, week = int(found["year"]), int(found["week"])
+        try:
+            datetime.fromisocalendar(year, week, 1)
+        except ValueError:
+            pass
+        else:
+            return year, week
+    raise click.BadParameter(
+        f"{value!r} is not an ISO week: expected YYYY-Www, e.g. 2026-W49", param=param
+    )
+
+
+def week_bounds(year: int, week: int, tz: tzinfo) -> tuple[datetime, datetime]:
+    """[Monday 00:00, next Monday 00:00) of an ISO week, in the site's time."""
+    monday = datetime.fromisocalendar(year, week, 1).date()
+    start = datetime(monday.year, monday.month, monday.day, tzinfo=tz)
+    following = monday + timedelta(days=7)
+    return start, datetime(following.year, following.month, following.day, tzinfo=tz)
+
+
+def reading_run(runs_dir: Path, since: datetime) -> RunRecord | None:
+    """The run that just read the history records: the last `report` run started since."""
+    records, _ = read_records(runs_dir)
+    floor = since.replace(microsecond=0)
+    found = [
+        r
+        for r in records
+        if r.command == HISTORY_COMMAND
+        and (started := report_render.parse_time(r.started)) is not None
+        and started >= floor
+    ]
+    return found[-1] if found else None
+
+
+def read_history(ctx: click.Context, since: datetime, kinds: tuple[str, ...], host):
+    """The hosts' records since ``since`` and the run that brought them (None if not found)."""
+    asked = datetime.now(UTC)
+    records = history_data.fetch(ctx, since, kinds=kinds, host=host)
+    return records, reading_run(ctx.obj.runs_dir, asked)
+
+
+def hosts_of(run: RunRecord | None, records: list[dict]) -> tuple[str, ...]:
+    if run is not None and run.hosts:
+        return tuple(sorted(run.hosts))
+    return tuple(sorted({r["host"] for r in records if r.get("host")}))
+
+
+@click.group()
+def report() -> None:
+    """Printable reports from the records: weekly backup checklist (S3.5), restore drills
+    (S3.6), restore checklist for the head of SIRS (S3.8). In Bahasa Indonesia (default) or
+    English, as Markdown or printable HTML."""
+
+
+@report.command()
+@click.option(
+    "--week",
+    callback=parse_week,
+    metavar="YYYY-Www",
+    help="ISO week, e.g. 2026-W49 (default: the current week in the site's time zone).",
+)
+@click.option("--host", help="Only this host (or group).")
+@output_options
+@click.pass_context
+def weekly(ctx: click.Context, week, host, lang: str, fmt: str, out: Path | None) -> None:
+    """Weekly checklist of backup results (S3.5): every backup of the week per host and
+    source, manual and weekly full backups, monthly copies, restore drills and restores,
+    with the sign-off fields of the paper form."""
+    site, tz = site_settings(Path(ctx.obj.inventory))
+    year, number = week or datetime.now(tz).isocalendar()[:2]
+    start, end = week_bounds(year, number, tz)
+    records, run = read_history(ctx, start, ("run", "calendar", "drill", "restore"), host)
+    prov = report_render.Provenance(
+        hosts=hosts_of(run, records),
+        start=start,
+        end=end,
+        run_id=run.id if run else None,
+        generated=datetime.now(UTC),
+    )
+    label = f"{year}-W{number:02d}"
+    emit(report_render.weekly(records, start, end, tz, lang, fmt, prov, label, site), out)
+
+
+@report.command()
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="From this day (YYYY-MM-DD, site time); default: the last 7 days.",
+)
+@click.option("--host", help="Only this host (or group).")
+@output_options
+@click.pass_context
+def drill(ctx: click.Context, since, host, lang: str, fmt: str, out: Path | None) -> None:
+    """Restore drills (S3.6): the latest drill of each host and source, with the backup
+    tested, where it came from, every check, the tables restored, RTO and RPO."""
+    site, tz = site_settings(Path(ctx.obj.inventory))
+    now = datetime.now(UTC)
+    start = since.replace(tzinfo=tz) if since else now - timedelta(days=7)
+    records, run = read_history(ctx, start, ("drill",), host)
+    prov = report_render.Provenance(
+        hosts=hosts_of(run, records),
+        start=start,
+        end=now,
+        run_id=run.id if run else None,
+        generated=now,
+    )
+    emit(report_render.drill(records, start, now, tz, lang, fmt, prov, site), out)
+
+
+def find_run(runs_dir: Path, run_id: str) -> RunRecord:
+    """One recorded run by its id or a unique prefix of it, like `spo runs show`."""
+    records, problems = read_records(runs_dir)
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    exact = [r for r in records if r.id == run_id]
+    matches = exact or [r for r in records if r.id.startswith(run_id)]
+    if len(matches) != 1:
+        found = "no run" if not matches else f"{len(matches)} runs"
+        raise ReportError(f"{found} match '{run_id}' in {runs_dir}; see `spo runs`")
+    return matches[0]
+
+
+def restore_records(run: RunRecord) -> dict[str, dict]:
+    """host -> the restore record in the result of the run's task "Restore the backup";
+    ReportError when there is none."""
+    results = task_results(run, RESTORE_TASK)
+    found = {
+        host: result.res["record"]
+        for host, result in results.items()
+        if isinstance(result.res.get("record"), dict)
+        and result.res["record"].get("record", "restore") == "restore"
+    }
+    if found:
+        return found
+    why = [
+        f"{host}: {result.event} {str(result.res.get('msg', '')).strip()}".rstrip()
+        for host, result in sorted(results.items())
+    ]
+    raise ReportError(
+        f"run {run.id} ({run.command}) has no restore record to report: expected the result "
+        f'of the task "{RESTORE_TASK}" with a "record" (a `spo restore` run) in its events '
+        f"under {events_dir(run)}"
+        + (f"; the task ended without one on {'; '.join(why)}" if why else "; the task never ran")
+    )
+
+
+@report.command(name="restore")
+@click.argument("run_id")
+@output_options
+@click.pass_context
+def restore_(ctx: click.Context, run_id: str, lang: str, fmt: str, out: Path | None) -> None:
+    """Restore checklist for the head of SIRS (S3.8) of one `spo restore` run (RUN_ID: its id
+    or a unique prefix, see `spo runs`): who instructed it, the backup and its checksums, the
+    safety backup, the row counts against the backup's manifest, the checks; with the
+    sign-off fields and "Mengetahui: Kepala SIRS"."""
+    run = find_run(ctx.obj.runs_dir, run_id)
+    restores = restore_records(run)
+    site, tz = site_settings(Path(ctx.obj.inventory))
+    emit(report_render.restore(restores, run, tz, lang, fmt, datetime.now(UTC), site), out)
