@@ -52,3 +52,18 @@ def test_the_cron_command_makes_a_verified_backup_and_an_offsite_copy(host, sour
     last = [r for r in history if r.get("record") == "run" and r["source"] == source][-1]
     assert last["result"] == "ok"
     assert "molecule-only-Pa55" not in host.file("/var/lib/spo/history.jsonl").content_string
+
+
+def test_the_weekly_restore_drill_is_scheduled_on_friday_evening(host):
+    lines = [
+        line
+        for line in host.file(CRON).content_string.splitlines()
+        if " drill " in line and not line.startswith("#")
+    ]
+    # spo_drill_day friday, spo_drill_time 21:00 (S3.6): cron counts Sunday as 0.
+    assert lines == [
+        "0 21 * * 5 root /usr/local/sbin/spo-backup --config /etc/spo/backup.json drill "
+        "--triggered-by cron"
+    ]
+    drill = json.loads(host.file("/etc/spo/backup.json").content_string)["drill"]
+    assert drill == {"scratch_dir": "/var/lib/spo/drill", "from": "local"}
