@@ -5,6 +5,9 @@
     spo-backup [--config F] list [--json] | prune [--dry-run] [--source S ...] | digest [--dry-run]
     spo-backup [--config F] weekly | monthly | status [--json] [--notify]   (each: [--now TIME])
     spo-backup [--config F] mirror status [--json] [--notify] [--mirror-config F]
+    spo-backup [--config F] drill [--source S ...] [--triggered-by WHO] [--json]
+                                  [--target-host H] [--target-port N] [--target-socket PATH]
+                                  [--target-user U]
     spo-backup mirror heartbeat [--mirror-config F]
     spo-backup [--config F] restore --source S --instructed-by WHO --by OPERATOR [--reason R]
                                     [--backup NAME] [--to-database D | --to-path P]
@@ -31,6 +34,7 @@ from . import (
     config,
     diagnose,
     digest,
+    drill,
     manifest,
     mirror,
     mirror_config,
@@ -45,6 +49,7 @@ from . import (
     weekly,
 )
 from .errors import BackupError
+from .session import Connection
 
 log = logging.getLogger(__package__)
 SYSLOG = Path("/dev/log")
@@ -101,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     state.add_argument("--json", action="store_true", help="for machines")
     state.add_argument("--notify", action="store_true", help="send a notice if one is overdue")
     _mirror_parser(sub)
+    _drill_parser(sub)
     _restore_parser(sub)
     check_up = sub.add_parser("diagnose", help="database damage, application damage or neither")
     check_up.add_argument("--source", action="extend", nargs="+", default=[], help="only these")
@@ -153,6 +159,22 @@ def _restore_parser(sub) -> None:
     back.add_argument("--schema", action="append", default=[], help="only this schema; repeat")
     back.add_argument("--jobs", type=int, default=1)
     back.add_argument("--json", action="store_true", help="print the record as JSON")
+
+
+def _drill_parser(sub) -> None:
+    test = sub.add_parser("drill", help="test-restore the newest backups, never into production")
+    test.add_argument("--source", action="extend", nargs="+", default=[], help="only these")
+    test.add_argument("--triggered-by", default="command line", help="cron, ansible, a name")
+    test.add_argument("--json", action="store_true", help="print the records, for machines")
+    server = test.add_argument_group(
+        "target",
+        "an existing drill server to restore into instead of a scratch instance; a drill "
+        "into the production server is refused",
+    )
+    server.add_argument("--target-host", help="its host name or address")
+    server.add_argument("--target-port", type=int, help="its port")
+    server.add_argument("--target-socket", help="its unix socket (PostgreSQL: the directory)")
+    server.add_argument("--target-user", help="default: postgres, or root for MariaDB")
 
 
 def _moment(text: str):
@@ -413,6 +435,24 @@ def _mirror_heartbeat(args) -> int:
     return status
 
 
+def _drill(cfg: config.Config, args) -> int:
+    target = None
+    if any((args.target_host, args.target_port, args.target_socket, args.target_user)):
+        target = Connection(
+            host=args.target_host,
+            port=args.target_port,
+            user=args.target_user,
+            socket=args.target_socket,
+        )
+    records = drill.run(cfg, args.source, args.triggered_by, target)
+    if args.json:
+        print(json.dumps(records, indent=2))
+    else:
+        for record in records:
+            print(drill.summary(record))
+    return 0 if all(r["result"] == "ok" for r in records) else FAILED
+
+
 COMMANDS = {
     "run": _run,
     "list": _list,
@@ -422,6 +462,7 @@ COMMANDS = {
     "monthly": _monthly,
     "status": _status,
     "mirror": _mirror,
+    "drill": _drill,
     "restore": _restore,
     "diagnose": _diagnose,
 }

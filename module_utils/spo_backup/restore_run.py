@@ -227,4 +227,3 @@ def _expected(data: dict, req: Request) -> dict[str, int]:
         if (not req.schemas or name.split(".", 1)[0] in req.schemas)
         and (not req.tables or name.rsplit(".", 1)[-1] in req.tables)
     }
-
