@@ -46,6 +46,9 @@ class Source:
     format: str = "custom"
     globals: bool = True  # PostgreSQL roles and tablespaces: needs a superuser login
     services: tuple[str, ...] = ()  # systemd units that serve it, for ``spo-backup diagnose``
+    # Restores create and replace databases, which the read-only backup login may not do.
+    restore_login_user: str | None = None  # None: the backup login
+    restore_password_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -366,6 +369,8 @@ _DATABASE_KEYS = {
     "password_file",
     "jobs",
     "services",
+    "restore_login_user",
+    "restore_password_file",
 }
 _ALLOWED = {
     "files": {"name", "type", "path", "exclude", "services"},
@@ -400,6 +405,8 @@ def _source(sec: _Section) -> Source:
         jobs=max(1, sec.get("jobs", COUNT, 1)),
         format=sec.get("format", one_of("custom", "parallel", "directory"), "custom"),
         globals=sec.get("globals", BOOL, True),
+        restore_login_user=sec.get("restore_login_user", TEXT, None, nullable=True),
+        restore_password_file=sec.path("restore_password_file", None, nullable=True),
     )
 
 

@@ -251,7 +251,7 @@ def not_production(source: Source, instance: scratch.Instance, named: bool) -> s
     """Refuse a target with the identity of the source's production server; say why the
     target is another server."""
     try:
-        live = scratch.identity(source.type, runner.connection(source), source.database)
+        live = scratch.identity(source.type, runner.connection(source, True), source.database)
     except BackupError as exc:
         if named:
             raise Refused(

@@ -143,7 +143,7 @@ def _restore(cfg: Config, source: Source, req, record: dict, folder: Path, data:
             _check(record, "restore", f"into {done['path']}{kept}")
             _check(record, "files", f"{record['files']} file(s) equal to the backup's archive")
             return
-        conn = runner.connection(source)
+        conn = runner.connection(source, restore=True)
         done = jobs.restore_database(
             conn, folder, target, req.tables, req.schemas, production, req.jobs
         )

@@ -148,17 +148,21 @@ def job(cfg: Config, source: Source, kind: str, triggered_by: str, reason: str) 
     return made
 
 
-def connection(source: Source) -> Connection:
-    """How to reach a database source's server, as its config says (password read now)."""
+def connection(source: Source, restore: bool = False) -> Connection:
+    """How to reach a database source's server, as its config says (password read now); with
+    ``restore`` as the restore login, when the source has one."""
+    user, secret = source.login_user, source.password_file
+    if restore and source.restore_login_user:
+        user, secret = source.restore_login_user, source.restore_password_file
     password = None
-    if source.password_file:
-        password = read_secret(source.password_file, f"password of source {source.name}")
+    if secret:
+        password = read_secret(secret, f"password of source {source.name}")
     # PostgreSQL takes its socket directory as the host.
     pg_socket = source.login_unix_socket if source.type == "postgresql" else None
     return Connection(
         host=source.login_host or pg_socket,
         port=source.login_port,
-        user=source.login_user,
+        user=user,
         password=password,
         socket=source.login_unix_socket if source.type == "mariadb" else None,
     )
