@@ -94,7 +94,7 @@ class Drill:
     """The weekly test restore (S3.6): where scratch instances and folders live, and which
     copy is tested ("local", or the name of an offsite such as the NAS)."""
 
-    scratch_dir: Path = Path("/var/lib/spo/drill")
+    scratch_dir: Path = Path("/var/lib/spo-drill")
     source_of_backups: str = "local"  # "from" in the file
 
 

@@ -11,23 +11,23 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from string import Template
 
 from . import atomic, channels, manifest
 from .config import LANGUAGES, Config
 from .errors import BackupError
+from .messages import en
+from .messages import id as indonesian
 
 log = logging.getLogger(__name__)
 
 
-@cache
+_CATALOGUES = {"en": en.TEXTS, "id": indonesian.TEXTS}
+
+
 def catalogue(language: str) -> dict[str, str]:
-    # importlib.resources, not a path: hosts may run the engine packed in one zip file.
-    text = resources.files(__package__) / "messages" / f"{language}.json"
-    return json.loads(text.read_text(encoding="utf-8"))
+    return _CATALOGUES[language]
 
 
 def text(language: str, key: str, **values: object) -> str:

@@ -56,6 +56,63 @@ def backed_up(provisioned):
     return provisioned
 
 
+def drill(runs, *args: str):
+    return spo("--runs-dir", str(runs), "drill", "--host", DB, "--json", *args, check=False)
+
+
+def test_a_drill_of_good_backups_passes_and_records_rto_and_rpo(backed_up):
+    done = drill(backed_up)
+    assert done.returncode == 0, done.stdout + done.stderr
+    records = {r["source"]: r for r in json.loads(done.stdout)}
+    assert set(records) == {"sik", "simrs"}
+    for record in records.values():
+        assert record["result"] == "ok", record
+        assert [c["name"] for c in record["checks"] if c["ok"]] == [
+            "checksums", "identity", "restore", "integrity"]  # fmt: skip
+        assert 0 < record["rto_seconds"] < 600 and 0 <= record["rpo_seconds"] < 3600
+        assert record["tables"] and record["target"].startswith("scratch")
+    assert records["sik"]["tables"]["reg_periksa"] > 0
+    assert history(DB, "drill")[-2:] == [{"schema_version": 1, **r} for r in records.values()]
+    leftovers = lab_exec(DB, "sh", "-c", "ls -A /var/lib/spo-drill | grep -v '^[.]lock' || true")
+    assert leftovers.stdout.strip() == "", "the scratch instances are gone"
+
+
+def test_a_drill_of_a_backup_with_one_flipped_byte_fails_naming_the_file(backed_up, mailbox):
+    lab_exec(DB, ENGINE, "run", "--source", "simrs", "--triggered-by", "lab test")
+    newest = history(DB, "run")[-1]["backup"]
+    flip = (
+        "import json, pathlib, sys\n"
+        "folder = pathlib.Path(sys.argv[1])\n"
+        "name = sorted(json.loads((folder / 'manifest.json').read_text())['files'])[0]\n"
+        "path = folder / name\n"
+        "data = bytearray(path.read_bytes()); data[len(data) // 2] ^= 0x01\n"
+        "path.write_bytes(bytes(data)); print(name)\n"
+    )
+    folder = f"/var/backups/spo/{newest}"
+    damaged = lab_exec(DB, "python3", "-c", flip, folder).stdout.strip()
+    mails_before = len(mailbox())
+    try:
+        done = drill(backed_up, "--source", "simrs")
+        assert done.returncode != 0
+        [record] = json.loads(done.stdout)
+        assert record["result"] == "failed" and record["backup"] == newest
+        failed = [c for c in record["checks"] if not c["ok"]]
+        assert failed[0]["name"] == "checksums" and damaged in failed[0]["detail"]
+        mails = mailbox()[mails_before:]
+        assert len(mails) == 1 and damaged in mails[0].replace("=\n", "")
+    finally:
+        lab_exec(DB, "rm", "-rf", folder)
+
+
+def test_a_drill_pointed_at_the_production_instance_is_refused(backed_up):
+    done = lab_exec(DB, ENGINE, "drill", "--source", "sik", "--target-socket",
+                    "/run/mysqld/mysqld.sock", "--json", check=False)  # fmt: skip
+    assert done.returncode == 1
+    [record] = json.loads(done.stdout)
+    assert record["result"] == "refused" and "production" in record["error"]
+    assert sql("mariadb", "SHOW DATABASES LIKE 'spo_drill%'", "mysql") == ""
+
+
 def test_partial_restore_of_two_tables_into_a_scratch_database_matches_the_source(backed_up):
     tables = ["donor", "kantong_darah"]
     chosen = [arg for table in tables for arg in ("--table", table)]

@@ -66,4 +66,4 @@ def test_the_weekly_restore_drill_is_scheduled_on_friday_evening(host):
         "--triggered-by cron"
     ]
     drill = json.loads(host.file("/etc/spo/backup.json").content_string)["drill"]
-    assert drill == {"scratch_dir": "/var/lib/spo/drill", "from": "local"}
+    assert drill == {"scratch_dir": "/var/lib/spo-drill", "from": "local"}
