@@ -2,9 +2,9 @@
 
 TEXTS = {
     "failure.subject": "[SPO] FAILED: backup of $source on $host ($site)",
-    "failure.body": "The $kind backup of source \"$source\" on server $host ($site) FAILED at $time.\n\nError:\n$error\n\nLast successful backup: $last_success\n\nWhat to do: read the error above, fix its cause, then run on the server:\n  spo-backup run --source $source --kind manual --reason \"rerun after failure\"\nBackup history: $history_file on $host.",
+    "failure.body": 'The $kind backup of source "$source" on server $host ($site) FAILED at $time.\n\nError:\n$error\n\nLast successful backup: $last_success\n\nWhat to do: read the error above, fix its cause, then run on the server:\n  spo-backup run --source $source --kind manual --reason "rerun after failure"\nBackup history: $history_file on $host.',
     "recovery.subject": "[SPO] RECOVERED: backup of $source on $host ($site) works again",
-    "recovery.body": "The $kind backup of source \"$source\" on server $host ($site) SUCCEEDED at $time, after failing since $failed_since.\n\nBackup: $backup ($size)\nOff-server copies: $offsite\n\nNo action needed.",
+    "recovery.body": 'The $kind backup of source "$source" on server $host ($site) SUCCEEDED at $time, after failing since $failed_since.\n\nBackup: $backup ($size)\nOff-server copies: $offsite\n\nNo action needed.',
     "digest.subject": "[SPO] Daily backup digest of $host ($site): $summary",
     "digest.summary.ok": "all succeeded",
     "digest.summary.failed": "some FAILED",
@@ -37,7 +37,7 @@ TEXTS = {
     "mirror.line.mirror": "- $engine: mirror, $state, lag $lag s",
     "mirror.line.primary": "- $engine: primary",
     "drill-failed.subject": "[SPO] RESTORE DRILL FAILED: $source on $host ($site)",
-    "drill-failed.body": "The restore drill (S3.6) of source \"$source\" on server $host ($site) did not pass at $time: it is not proven that this source's backups can be restored.\n\nResult: $outcome\nBackup tested: $backup (made $backup_time, copy: $from)\nTarget: $target\nStep that failed: $check\n\nError:\n$error\n\nWhat to do: read the error above and fix its cause (it says what to do), then repeat the drill on the server:\n  spo-backup drill --source $source\nDrill history: $history_file on $host.",
+    "drill-failed.body": 'The restore drill (S3.6) of source "$source" on server $host ($site) did not pass at $time: it is not proven that this source\'s backups can be restored.\n\nResult: $outcome\nBackup tested: $backup (made $backup_time, copy: $from)\nTarget: $target\nStep that failed: $check\n\nError:\n$error\n\nWhat to do: read the error above and fix its cause (it says what to do), then repeat the drill on the server:\n  spo-backup drill --source $source\nDrill history: $history_file on $host.',
     "drill-failed.failed": "FAILED: a step of the drill did not pass",
-    "drill-failed.refused": "REFUSED: the target may be the production server, nothing was restored"
+    "drill-failed.refused": "REFUSED: the target may be the production server, nothing was restored",
 }

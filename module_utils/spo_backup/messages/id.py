@@ -2,9 +2,9 @@
 
 TEXTS = {
     "failure.subject": "[SPO] GAGAL: backup $source di $host ($site)",
-    "failure.body": "Backup $kind sumber \"$source\" di server $host ($site) GAGAL pada $time.\n\nKesalahan:\n$error\n\nBackup terakhir yang berhasil: $last_success\n\nYang harus dilakukan: baca kesalahan di atas, perbaiki penyebabnya, lalu jalankan di server:\n  spo-backup run --source $source --kind manual --reason \"ulang setelah gagal\"\nRiwayat backup: $history_file di $host.",
+    "failure.body": 'Backup $kind sumber "$source" di server $host ($site) GAGAL pada $time.\n\nKesalahan:\n$error\n\nBackup terakhir yang berhasil: $last_success\n\nYang harus dilakukan: baca kesalahan di atas, perbaiki penyebabnya, lalu jalankan di server:\n  spo-backup run --source $source --kind manual --reason "ulang setelah gagal"\nRiwayat backup: $history_file di $host.',
     "recovery.subject": "[SPO] PULIH: backup $source di $host ($site) berhasil lagi",
-    "recovery.body": "Backup $kind sumber \"$source\" di server $host ($site) BERHASIL pada $time, setelah gagal sejak $failed_since.\n\nBackup: $backup ($size)\nSalinan off-server: $offsite\n\nTidak ada tindakan yang diperlukan.",
+    "recovery.body": 'Backup $kind sumber "$source" di server $host ($site) BERHASIL pada $time, setelah gagal sejak $failed_since.\n\nBackup: $backup ($size)\nSalinan off-server: $offsite\n\nTidak ada tindakan yang diperlukan.',
     "digest.subject": "[SPO] Ringkasan harian backup $host ($site): $summary",
     "digest.summary.ok": "semua berhasil",
     "digest.summary.failed": "ada yang GAGAL",
@@ -37,7 +37,7 @@ TEXTS = {
     "mirror.line.mirror": "- $engine: mirror, $state, tertinggal $lag detik",
     "mirror.line.primary": "- $engine: server utama (primary)",
     "drill-failed.subject": "[SPO] UJI RESTORE GAGAL: $source di $host ($site)",
-    "drill-failed.body": "Uji restore (S3.6) sumber \"$source\" di server $host ($site) tidak lolos pada $time: belum terbukti bahwa backup sumber ini dapat di-restore.\n\nHasil: $outcome\nBackup yang diuji: $backup (dibuat $backup_time, salinan: $from)\nTarget: $target\nLangkah yang gagal: $check\n\nKesalahan:\n$error\n\nYang harus dilakukan: baca kesalahan di atas dan perbaiki penyebabnya (pesan itu menyebutkan caranya), lalu ulangi uji restore di server:\n  spo-backup drill --source $source\nRiwayat uji restore: $history_file di $host.",
+    "drill-failed.body": 'Uji restore (S3.6) sumber "$source" di server $host ($site) tidak lolos pada $time: belum terbukti bahwa backup sumber ini dapat di-restore.\n\nHasil: $outcome\nBackup yang diuji: $backup (dibuat $backup_time, salinan: $from)\nTarget: $target\nLangkah yang gagal: $check\n\nKesalahan:\n$error\n\nYang harus dilakukan: baca kesalahan di atas dan perbaiki penyebabnya (pesan itu menyebutkan caranya), lalu ulangi uji restore di server:\n  spo-backup drill --source $source\nRiwayat uji restore: $history_file di $host.',
     "drill-failed.failed": "GAGAL: ada langkah uji yang tidak lolos",
-    "drill-failed.refused": "DITOLAK: target mungkin server produksi, tidak ada yang di-restore"
+    "drill-failed.refused": "DITOLAK: target mungkin server produksi, tidak ada yang di-restore",
 }
