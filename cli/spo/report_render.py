@@ -385,11 +385,14 @@ def _weekly_checklist(t: Texts, runs: list[dict], calendar: list[dict], drills: 
                 "; ".join(f"{h}: {t.word('result', c.get('result'))}" for h, c in monthly.items()),
             )
         )
+    # Passed when every source's last drill of the week passed: a failure fixed and drilled
+    # again counts, a source whose last drill failed does not.
     passed = [d for d in drills if d.get("result") == "ok"]
+    latest = latest_drills(drills, None, None)
     items.append(
         (
             t("check_drill"),
-            bool(passed),
+            bool(latest) and all(d.get("result") == "ok" for d in latest),
             t("check_drill_detail", ok=len(passed), failed=len(drills) - len(passed))
             if drills
             else t("check_no_drill"),
