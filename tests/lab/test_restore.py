@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 import shlex
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from labhelpers import lab_exec, spo
+from spo.report_render import size
 
 pytestmark = pytest.mark.lab
 
 DB, APP = "simrs-db", "simrs-app"
 SIRS = "dr. Sari (Kepala SIRS)"
 ENGINE = "/usr/local/sbin/spo-backup"
+RESTORE_RUNS: dict[str, str] = {}  # source -> the spo restore run into production, for its report
 
 
 def sql(engine: str, query: str, db: str) -> str:
@@ -152,6 +156,7 @@ def test_a_restore_into_production_backs_up_what_it_replaces_first(backed_up):
     done = restore(backed_up, "--host", DB, "--source", "sik", "--into-production",
                    "--reason", "registrations deleted by mistake")  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+    RESTORE_RUNS["sik"] = done.stdout.split("checklist: spo report restore ", 1)[1].split()[0]
     assert content("mariadb", "reg_periksa", "sik") == good
     record = history(DB, "restore")[-1]
     safety = record["safety_backup"]
@@ -192,3 +197,45 @@ def test_a_stopped_database_is_database_damage(backed_up):
     assert "service postgresql@15-main is inactive" in diagnosis.stdout
     assert "--source simrs --into-production" in diagnosis.stdout
     assert "sik (mariadb): ok" in diagnosis.stdout
+
+
+def md_rows(text: str) -> list[list[str]]:
+    """The cells of every Markdown table row of a report (header rows included)."""
+    return [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("| ") and not line.startswith("| ---")
+    ]
+
+
+def report(runs, *args: str) -> str:
+    done = spo("--runs-dir", str(runs), "report", *args, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_reports_are_rendered_from_the_records_with_the_real_figures(backed_up, lang):
+    safety = next(r for r in reversed(history(DB, "run")) if r["kind"] == "pre-restore")
+    moment = datetime.fromisoformat(safety["time"].replace("Z", "+00:00"))
+    year, week, _ = moment.astimezone(ZoneInfo("Asia/Jakarta")).isocalendar()
+    weekly = md_rows(report(backed_up, "weekly", "--week", f"{year}-W{week:02d}", "--lang", lang))
+    assert any(
+        row[1:3] == [DB, "sik"] and size(safety["size_bytes"]) in row and "✔" in row[4]
+        for row in weekly
+    ), "the safety backup's row, with its real size"
+
+    drills = md_rows(report(backed_up, "drill", "--lang", lang))
+    last = {r["source"]: r for r in history(DB, "drill")}
+    for source, verdict in (("simrs", "failed"), ("sik", "refused")):
+        row = next(r for r in drills if r[1:3] == [DB, source])
+        assert row[3] == last[source]["backup"] and last[source]["result"] == verdict
+
+    restored = next(r for r in reversed(history(DB, "restore")) if r["result"] == "ok"
+                    and r["source"] == "sik")  # fmt: skip
+    checklist = report(backed_up, "restore", RESTORE_RUNS["sik"], "--lang", lang)
+    assert SIRS in checklist and restored["safety_backup"] in checklist
+    rows = md_rows(checklist)
+    for table, count in restored["tables"].items():
+        assert [table, str(restored["expected_tables"][table]), str(count), "✔"] in rows
+    assert ("Kepala SIRS" if lang == "id" else "Head of SIRS") in checklist
