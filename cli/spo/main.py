@@ -19,6 +19,7 @@ COMMANDS = {
     "archive": "spo.archive:archive",
     "backup": "spo.backup:backup",
     "diagnose": "spo.diagnose:diagnose",
+    "downtime": "spo.downtime:downtime",
     "drill": "spo.drill:drill",
     "lab": "spo.lab:lab",
     "inventory": "spo.inventory.command:inventory",

@@ -12,14 +12,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
-import yaml
 
 from spo import history_data, report_render
 from spo.host_data import events_dir, task_results
 from spo.records import RunRecord, read_records
+from spo.site_vars import site_settings
 
 RESTORE_TASK = "Restore the backup"  # the task of the restore playbook whose result is read
 HISTORY_COMMAND = "report"  # the command name history_data.fetch records its run under
@@ -30,36 +29,6 @@ class ReportError(click.ClickException):
     """Nothing to render the report from."""
 
     exit_code = 2
-
-
-def site_settings(inventory: Path) -> tuple[str | None, tzinfo]:
-    """The site's name and time zone: ``spo_site_name`` and ``spo_timezone`` of the inventory's
-    group ``all``, else no name and this machine's local time zone. The one place the reports'
-    time zone is decided."""
-    root = inventory if inventory.is_dir() else inventory.parent
-    group_all = root / "group_vars"
-    files = [group_all / "all.yml", group_all / "all.yaml"]
-    if (group_all / "all").is_dir():
-        files += sorted((group_all / "all").glob("*.y*ml"))
-    found: dict = {}
-    for path in files:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):  # absent, or vault-encrypted values
-            continue
-        if isinstance(data, dict):
-            found = {
-                **{k: data[k] for k in ("spo_site_name", "spo_timezone") if k in data},
-                **found,
-            }
-    zone: tzinfo | None = None
-    if isinstance(found.get("spo_timezone"), str):
-        try:
-            zone = ZoneInfo(found["spo_timezone"])
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = None
-    name = found.get("spo_site_name")
-    return (name if isinstance(name, str) else None), zone or datetime.now().astimezone().tzinfo
 
 
 OUTPUT_OPTIONS = (

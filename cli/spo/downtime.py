@@ -1,0 +1,143 @@
+"""`spo downtime`: the planned server downtime of April, July and December (S4.1-S4.5).
+
+`plan` shows the coming windows from the inventory's calendar; `announce` tells every
+department (S4.2) through the notifier host, by email and webhook, in Indonesian and English,
+and the run keeps who was told and when. The calendar is computed here, once, so the plan and
+the notices say the same date.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from spo import downtime_calendar as cal
+from spo.host_data import task_results
+from spo.inventory.loader import load_inventory
+from spo.playbook_command import summarize
+from spo.runner import operator, run_playbook
+from spo.site_vars import site_settings
+
+ANNOUNCE_PLAYBOOK = "downtime_announce.yml"
+NOTICE_TASK = "Send the notice"  # the task's name in the playbook
+DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+
+
+@dataclasses.dataclass(frozen=True)
+class Site:
+    policy: cal.Policy
+    variables: dict  # group all's merged variables
+    order: list[tuple[str, list[str]]]  # (group, its hosts) in the order they go down
+
+
+def site(inventory: Path) -> Site:
+    """The calendar, the departments and the host order of the inventory, or a usage error
+    naming the key to fix."""
+    loaded = load_inventory(inventory)
+    found = loaded.merged_vars()
+    _, tz = site_settings(inventory)
+    try:
+        policy = cal.Policy.from_vars(found, tz)
+    except cal.CalendarError as exc:
+        raise click.UsageError(f"{inventory}: {exc}") from None
+    order = []
+    for group in found.get("spo_downtime_order") or []:
+        if group not in loaded.groups:
+            raise click.UsageError(
+                f"{inventory}: spo_downtime_order names the group {group!r}, which hosts.yml "
+                f"does not have: use some of {', '.join(sorted(loaded.named_groups()))}"
+            )
+        order.append((group, sorted(loaded.groups[group].hosts)))
+    return Site(policy, dict(found), order)
+
+
+def window_facts(here: Site, win: cal.Window) -> dict:
+    """The window as every notice and record carries it."""
+    return {
+        "id": win.id,
+        "start": win.start.isoformat(),
+        "estimate_min": win.estimate_min,
+        "estimate_max": win.estimate_max,
+        "services": list(here.variables.get("spo_downtime_services") or []),
+        "hosts": [host for _group, hosts in here.order for host in hosts],
+    }
+
+
+def chosen(here: Site, window_id: str) -> cal.Window:
+    try:
+        return cal.window(here.policy, window_id)
+    except cal.CalendarError as exc:
+        raise click.BadParameter(str(exc), param_hint="--window") from None
+
+
+@click.group()
+def downtime() -> None:
+    """Planned server downtime in April, July and December (S4)."""
+
+
+@downtime.command()
+@click.option("--count", type=click.IntRange(1, 12), default=3, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the windows as JSON.")
+@click.pass_context
+def plan(ctx: click.Context, count: int, as_json: bool) -> None:
+    """The coming downtime windows: date, time, estimate, hosts in order (S4.1)."""
+    here = site(Path(ctx.obj.inventory))
+    windows = cal.upcoming(here.policy, datetime.now(UTC), count)
+    if as_json:
+        click.echo(json.dumps([window_facts(here, w) for w in windows], indent=2))
+        return
+    for win in windows:
+        day = f"{DAYS_ID[win.start.weekday()]} / {win.start:%A}"
+        click.echo(
+            f"{win.id}  {win.start:%Y-%m-%d} ({day})  {win.start:%H:%M}-{win.end:%H:%M} "
+            f"{win.start:%z}  estimate {win.estimate_min}-{win.estimate_max} min"
+        )
+        for number, (group, hosts) in enumerate(here.order, 1):
+            click.echo(f"    {number}. {group}: {', '.join(hosts) or '(no hosts)'}")
+    departments = here.variables.get("spo_departments") or []
+    click.echo(f"told beforehand (S4.2): {', '.join(d['name'] for d in departments) or 'nobody'}")
+
+
+@downtime.command()
+@click.option(
+    "--window", "window_id", required=True, help="The window, YYYY-MM (spo downtime plan)."
+)
+@click.option("--starting-now", is_flag=True, help="Send the 'starting now' notice instead.")
+@click.option("--notifier", default="mirror_servers", show_default=True,
+              help="Host (or group: its first host) that sends the notices.")  # fmt: skip
+@click.pass_context
+def announce(ctx: click.Context, window_id: str, starting_now: bool, notifier: str) -> None:
+    """Tell every department of the window (S4.2), by email and webhook, in both languages."""
+    here = site(Path(ctx.obj.inventory))
+    win = chosen(here, window_id)
+    departments = here.variables.get("spo_departments") or []
+    if not departments:
+        raise click.UsageError("spo_departments is empty: nobody to tell (S4.2)")
+    kind = "starting" if starting_now else "announce"
+    send(ctx, notifier, kind, window_facts(here, win), departments)
+
+
+def send(ctx, notifier: str, kind: str, window: dict, departments: list, error: str = "") -> None:
+    """Run the notice playbook; print one line per delivery; exit non-zero on a failed run."""
+    ctx.obj = dataclasses.replace(ctx.obj, limit=notifier)
+    extravars = {
+        "downtime_notifier": notifier,
+        "downtime_kind": kind,
+        "downtime_window": window,
+        "downtime_departments": departments,
+        "downtime_by": operator(),
+        "downtime_error": error,
+    }
+    run = run_playbook(ctx.obj, ANNOUNCE_PLAYBOOK, f"downtime {kind} {window['id']}", extravars)
+    for _host, result in sorted(task_results(run, NOTICE_TASK).items()):
+        for d in result.res.get("deliveries", []):
+            state = "delivered" if d["delivered"] else f"NOT delivered: {d['error']}"
+            click.echo(f"{d['department']}: {d['channel']} {d.get('to') or ''}: {state}")
+    summarize(run)
+    if not run.ok:
+        sys.exit(2 if run.hosts else 1)
