@@ -11,19 +11,22 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
 from spo import downtime_calendar as cal
-from spo.host_data import task_results
+from spo.archive import not_blank
+from spo.host_data import events, task_results
 from spo.inventory.loader import load_inventory
 from spo.playbook_command import summarize
 from spo.runner import operator, run_playbook
 from spo.site_vars import site_settings
 
 ANNOUNCE_PLAYBOOK = "downtime_announce.yml"
+RUN_PLAYBOOK = "downtime_run.yml"
 NOTICE_TASK = "Send the notice"  # the task's name in the playbook
 DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
@@ -141,3 +144,82 @@ def send(ctx, notifier: str, kind: str, window: dict, departments: list, error: 
     summarize(run)
     if not run.ok:
         sys.exit(2 if run.hosts else 1)
+
+
+@downtime.command(name="run")
+@click.option(
+    "--window", "window_id", required=True, help="The window, YYYY-MM (spo downtime plan)."
+)
+@click.option("--force", is_flag=True, help="Run outside the window (needs --reason).")
+@click.option("--reason", callback=not_blank, help="Why, for the record (required with --force).")
+@click.option("--notifier", default="mirror_servers", show_default=True,
+              help="Host (or group: its first host) that sends the notices.")  # fmt: skip
+@click.pass_context
+def run_window(ctx: click.Context, window_id: str, force: bool, reason, notifier: str) -> None:
+    """Run the planned downtime (S4.3, S4.4): checks, backups, update and restart host by host.
+
+    Refused outside the window unless --force --reason. The departments are told it starts;
+    any failure stops the run, leaves the remaining hosts untouched and tells IT; only a run
+    that passed every check ends with the "back in service" notice (S4.5).
+    """
+    here = site(Path(ctx.obj.inventory))
+    win = chosen(here, window_id)
+    now = datetime.now(UTC)
+    if not cal.inside(here.policy, win, now) and not force:
+        opens = win.start - timedelta(minutes=here.policy.early_minutes)
+        closes = win.end + timedelta(minutes=here.policy.late_minutes)
+        raise click.UsageError(
+            f"now ({now.astimezone(win.start.tzinfo):%Y-%m-%d %H:%M}) is outside window {win.id}: "
+            f"a run may start from {opens:%Y-%m-%d %H:%M} to {closes:%H:%M} {win.start:%z}. "
+            "Wait for the window, or give --force --reason WHY (recorded)"
+        )
+    if force and not reason:
+        raise click.UsageError("--force needs --reason: why the downtime runs outside its window")
+    facts = {**window_facts(here, win), "forced": force, "reason": reason or ""}
+    departments = here.variables.get("spo_departments") or []
+    send(ctx, notifier, "starting", facts, departments)
+    clock = time.monotonic()
+    ctx.obj = dataclasses.replace(ctx.obj, limit=None)
+    extravars = {
+        "downtime_window": facts,
+        "downtime_hosts": facts["hosts"],
+        "downtime_by": f"spo downtime run ({operator()})",
+        "downtime_reason": reason or "",
+    }
+    record = run_playbook(ctx.obj, RUN_PLAYBOOK, f"downtime run {win.id}", extravars)
+    summarize(record)
+    minutes = round((time.monotonic() - clock) / 60, 1)
+    if record.ok:
+        click.echo(f"downtime {minutes} min (estimate {win.estimate_min}-{win.estimate_max} min)")
+        send(ctx, notifier, "back-in-service", {**facts, "measured_minutes": minutes}, departments)
+        return
+    failed = "; ".join(failures(record)) or f"run {record.id} failed"
+    send(ctx, notifier, "failed", {**facts, "measured_minutes": minutes}, [], error=failed)
+    click.echo(f"STOPPED: {failed}; IT was told, the departments were not told it is back")
+    sys.exit(1)
+
+
+@downtime.command()
+@click.option("--window", "window_id", required=True, help="The window, YYYY-MM.")
+@click.option("--minutes", type=click.FloatRange(0), help="The measured downtime, for the notice.")
+@click.option("--notifier", default="mirror_servers", show_default=True)
+@click.pass_context
+def finish(ctx: click.Context, window_id: str, minutes, notifier: str) -> None:
+    """Tell every department the systems are back in service (S4.5), after a downtime that
+    was finished by hand."""
+    here = site(Path(ctx.obj.inventory))
+    facts = window_facts(here, chosen(here, window_id))
+    if minutes is not None:
+        facts["measured_minutes"] = minutes
+    send(ctx, notifier, "back-in-service", facts, here.variables.get("spo_departments") or [])
+
+
+def failures(record) -> list[str]:
+    """Each failed task of a run as "host: task: message", from its recorded events."""
+    found = []
+    for event in events(record):
+        data = event.get("event_data") or {}
+        if event.get("event") in ("runner_on_failed", "runner_on_unreachable"):
+            res = data.get("res") if isinstance(data.get("res"), dict) else {}
+            found.append(f"{data.get('host')}: {data.get('task')}: {res.get('msg', '')}".strip())
+    return found
