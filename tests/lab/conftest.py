@@ -3,6 +3,6 @@ tests/integration/conftest.py for why tests never import conftest)."""
 
 from mirrorhelpers import mirrored
 
-from labhelpers import lab, mailbox, provisioned
+from labhelpers import hooks, lab, mailbox, provisioned
 
-__all__ = ["lab", "mailbox", "mirrored", "provisioned"]
+__all__ = ["hooks", "lab", "mailbox", "mirrored", "provisioned"]

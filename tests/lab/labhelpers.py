@@ -90,3 +90,40 @@ def mailbox(lab):
 
     yield messages
     lab_exec("nas", "pkill", "-f", "aiosmtpd", check=False)
+
+
+HOOKDIR = "/var/tmp/spo-lab-hooks"
+# A webhook receiver on the nas host: each POST body saved as <n>.json with its path.
+RECEIVER = """
+import http.server, json, os, sys
+folder = sys.argv[1]
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        name = os.path.join(folder, f"{len(os.listdir(folder)):04d}.json")
+        with open(name, "w") as out:
+            json.dump({"path": self.path, "body": json.loads(body)}, out)
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("0.0.0.0", 8026), Hook).serve_forever()
+"""
+
+
+@pytest.fixture(scope="session")
+def hooks(lab):
+    """A real HTTP webhook receiver on the nas host, port 8026; returns what it received."""
+    lab_exec("nas", "sh", "-c", f"rm -rf {HOOKDIR} && mkdir -p {HOOKDIR}")
+    podman("exec", "--detach", "spo-lab-nas", "python3", "-c", RECEIVER, HOOKDIR)
+    for _ in range(50):
+        if lab_exec("nas", "ss", "-ltn", "sport = :8026", check=False).stdout.count("LISTEN"):
+            break
+        time.sleep(0.2)
+
+    def received() -> list[dict]:
+        listing = lab_exec("nas", "sh", "-c", f"ls {HOOKDIR}", check=False).stdout.split()
+        return [json.loads(lab_exec("nas", "cat", f"{HOOKDIR}/{n}").stdout) for n in listing]
+
+    yield received
+    lab_exec("nas", "pkill", "-f", "spo-lab-hooks", check=False)
