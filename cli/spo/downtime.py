@@ -177,7 +177,9 @@ def run_window(ctx: click.Context, window_id: str, force: bool, reason, notifier
         raise click.UsageError("--force needs --reason: why the downtime runs outside its window")
     facts = {**window_facts(here, win), "forced": force, "reason": reason or ""}
     departments = here.variables.get("spo_departments") or []
-    send(ctx, notifier, "starting", facts, departments)
+    rehearsal = ctx.obj.check  # check mode: every step says what it would do; nobody is told
+    if not rehearsal:
+        send(ctx, notifier, "starting", facts, departments)
     clock = time.monotonic()
     ctx.obj = dataclasses.replace(ctx.obj, limit=None)
     extravars = {
@@ -189,6 +191,9 @@ def run_window(ctx: click.Context, window_id: str, force: bool, reason, notifier
     record = run_playbook(ctx.obj, RUN_PLAYBOOK, f"downtime run {win.id}", extravars)
     summarize(record)
     minutes = round((time.monotonic() - clock) / 60, 1)
+    if rehearsal:
+        click.echo("check mode: nothing was changed and nobody was told")
+        sys.exit(0 if record.ok else 1)
     if record.ok:
         click.echo(f"downtime {minutes} min (estimate {win.estimate_min}-{win.estimate_max} min)")
         send(ctx, notifier, "back-in-service", {**facts, "measured_minutes": minutes}, departments)

@@ -50,6 +50,7 @@ def test_announce_tells_every_department_in_both_languages(provisioned, window, 
     assert done.stdout.count(": delivered") == 4, done.stdout  # 3 emails, 1 webhook
     sent = mails(mailbox, before)
     assert sorted(map(to, sent)) == sorted(DEPARTMENTS), "each department its own notice"
+    assert {m["X-SPO-Event"] for m in sent} == {"downtime-announce"}
     day, month = int(window["start"][8:10]), int(window["start"][5:7])
     when = f"{day} {MONTHS_ID[month]} {window['start'][:4]}"
     for message in sent:
@@ -102,8 +103,10 @@ def test_a_forced_run_updates_host_by_host_and_ends_back_in_service(provisioned,
     assert lab_exec(APP, "systemctl", "is-active", "simrs-web").stdout.strip() == "active"
     sent = mails(mailbox, before)
     assert sorted(map(to, sent)) == sorted(DEPARTMENTS) * 2, "starting, then back in service"
-    back = [m for m in sent if "kembali" in m.get_body().get_content().lower()]
-    assert len(back) == 3
+    events = sorted(str(m["X-SPO-Event"]) for m in sent)
+    assert events == ["downtime-back-in-service"] * 3 + ["downtime-starting"] * 3
+    back = next(m for m in sent if m["X-SPO-Event"] == "downtime-back-in-service")
+    assert "menit" in back.get_body().get_content(), "the measured downtime"
     record = json.loads(spo("--runs-dir", str(provisioned), "runs", "--json").stdout)
     run = next(r for r in reversed(record) if r["command"].startswith("downtime run"))
     assert "security update of the kernel" in run["argv"] or any(
@@ -125,4 +128,6 @@ def test_a_failed_health_check_stops_the_run_and_tells_it_only(provisioned, wind
     starting = [m for m in sent if to(m) in DEPARTMENTS]
     assert sorted(map(to, starting)) == sorted(DEPARTMENTS), "only the 'starting' notices"
     [failure] = [m for m in sent if to(m) == IT]
+    assert failure["X-SPO-Event"] == "downtime-failed"
     assert "SIMRS web page" in failure.get_body().get_content()
+    assert "downtime-back-in-service" not in [m["X-SPO-Event"] for m in sent]
