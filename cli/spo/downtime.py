@@ -125,7 +125,9 @@ def announce(ctx: click.Context, window_id: str, starting_now: bool, notifier: s
     send(ctx, notifier, kind, window_facts(here, win), departments)
 
 
-def send(ctx, notifier: str, kind: str, window: dict, departments: list, error: str = "") -> None:
+def send(
+    ctx, notifier: str, kind: str, window: dict, departments: list, error: str = "", reason=""
+) -> None:
     """Run the notice playbook; print one line per delivery; exit non-zero on a failed run."""
     ctx.obj = dataclasses.replace(ctx.obj, limit=notifier)
     extravars = {
@@ -135,6 +137,7 @@ def send(ctx, notifier: str, kind: str, window: dict, departments: list, error: 
         "downtime_departments": departments,
         "downtime_by": operator(),
         "downtime_error": error,
+        "downtime_reason": reason or "",
     }
     run = run_playbook(ctx.obj, ANNOUNCE_PLAYBOOK, f"downtime {kind} {window['id']}", extravars)
     for _host, result in sorted(task_results(run, NOTICE_TASK).items()):
@@ -175,11 +178,11 @@ def run_window(ctx: click.Context, window_id: str, force: bool, reason, notifier
         )
     if force and not reason:
         raise click.UsageError("--force needs --reason: why the downtime runs outside its window")
-    facts = {**window_facts(here, win), "forced": force, "reason": reason or ""}
+    facts = window_facts(here, win)
     departments = here.variables.get("spo_departments") or []
     rehearsal = ctx.obj.check  # check mode: every step says what it would do; nobody is told
     if not rehearsal:
-        send(ctx, notifier, "starting", facts, departments)
+        send(ctx, notifier, "starting", facts, departments, reason=reason)
     clock = time.monotonic()
     ctx.obj = dataclasses.replace(ctx.obj, limit=None)
     extravars = {
@@ -196,10 +199,11 @@ def run_window(ctx: click.Context, window_id: str, force: bool, reason, notifier
         sys.exit(0 if record.ok else 1)
     if record.ok:
         click.echo(f"downtime {minutes} min (estimate {win.estimate_min}-{win.estimate_max} min)")
-        send(ctx, notifier, "back-in-service", {**facts, "measured_minutes": minutes}, departments)
+        done = {**facts, "measured_minutes": minutes}
+        send(ctx, notifier, "back-in-service", done, departments, reason=reason)
         return
     failed = "; ".join(failures(record)) or f"run {record.id} failed"
-    send(ctx, notifier, "failed", {**facts, "measured_minutes": minutes}, [], error=failed)
+    send(ctx, notifier, "failed", facts, [], error=failed, reason=reason)
     click.echo(f"STOPPED: {failed}; IT was told, the departments were not told it is back")
     sys.exit(1)
 

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.lab
 APP, DB, MIRROR = "simrs-app", "simrs-db", "simrs-mirror"
 DEPARTMENTS = {"rawat-jalan@rs.lab", "farmasi@rs.lab", "igd@rs.lab"}
 IT = "it-support@rs.lab"
+DASH = "\N{EN DASH}"  # between the shortest and the longest estimate
 MONTHS_ID = {4: "April", 7: "Juli", 12: "Desember"}  # the lab's spo_maintenance_months
 
 
@@ -56,9 +57,10 @@ def test_announce_tells_every_department_in_both_languages(provisioned, window, 
     for message in sent:
         body = message.get_body().get_content()
         assert when in body, f"the date {when}"
-        assert "21:00" in body and "15" in body and "30" in body
+        assert "pukul 21:00 (UTC+07:00)" in body and "at 21:00 (UTC+07:00)" in body
         assert "SIMRS (aplikasi rumah sakit)" in body and "simrs-db" in body
-        assert body.index("Pemeliharaan") < body.index("maintenance"), "Indonesian first"
+        assert f"15{DASH}30 menit" in body and f"15{DASH}30 minutes" in body
+        assert body.index("Perkiraan lama gangguan") < body.index("Estimated downtime")
     [hook] = hooks()[hooked:]
     assert hook["path"] == "/farmasi"
     assert hook["body"]["window"]["id"] == window["id"]
@@ -102,7 +104,7 @@ def test_a_forced_run_updates_host_by_host_and_ends_back_in_service(provisioned,
         assert active_since(host, "mariadb") != since, f"mariadb restarted on {host}"
     assert lab_exec(APP, "systemctl", "is-active", "simrs-web").stdout.strip() == "active"
     sent = mails(mailbox, before)
-    assert sorted(map(to, sent)) == sorted(DEPARTMENTS) * 2, "starting, then back in service"
+    assert sorted(map(to, sent)) == sorted([*DEPARTMENTS] * 2), "starting, then back in service"
     events = sorted(str(m["X-SPO-Event"]) for m in sent)
     assert events == ["downtime-back-in-service"] * 3 + ["downtime-starting"] * 3
     back = next(m for m in sent if m["X-SPO-Event"] == "downtime-back-in-service")
