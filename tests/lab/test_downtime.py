@@ -133,3 +133,9 @@ def test_a_failed_health_check_stops_the_run_and_tells_it_only(provisioned, wind
     assert failure["X-SPO-Event"] == "downtime-failed"
     assert "SIMRS web page" in failure.get_body().get_content()
     assert "downtime-back-in-service" not in [m["X-SPO-Event"] for m in sent]
+
+
+def test_database_servers_change_packages_only_in_the_windows(provisioned):
+    hold = "/etc/apt/apt.conf.d/52spo-maintenance-window"
+    assert 'APT::Periodic::Unattended-Upgrade "0";' in lab_exec(DB, "cat", hold).stdout
+    assert lab_exec(APP, "test", "-e", hold, check=False).returncode == 1, "not configured there"
