@@ -1,10 +1,13 @@
 """`spo report`: printable reports rendered from real records, in Indonesian or English,
 as Markdown or printable HTML: the weekly checklist of backup results (S3.5), the restore
-drills (S3.6) and the restore checklist for the head of SIRS (S3.8).
+drills (S3.6), the restore checklist for the head of SIRS (S3.8) and the record of a planned
+downtime window (S4.1-S4.5).
 
 The weekly and drill reports read the hosts' history records with a playbook run (kept in the
 audit trail, and named in the report's footer); the restore checklist reads the result of one
-recorded `spo restore` run. What the reports say is in report_render and templates/report.
+recorded `spo restore` run; the downtime record reads the window's recorded runs (notices and
+downtime runs) in the runs directory. What the reports say is in report_render (report_downtime
+for the downtime record) and templates/report.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from spo import history_data, report_render
+from spo import history_data, report_downtime, report_render
 from spo.host_data import events_dir, task_results
 from spo.records import RunRecord, read_records
 from spo.site_vars import site_settings
@@ -126,8 +129,8 @@ def hosts_of(run: RunRecord | None, records: list[dict]) -> tuple[str, ...]:
 @click.group()
 def report() -> None:
     """Printable reports from the records: weekly backup checklist (S3.5), restore drills
-    (S3.6), restore checklist for the head of SIRS (S3.8). In Bahasa Indonesia (default) or
-    English, as Markdown or printable HTML."""
+    (S3.6), restore checklist for the head of SIRS (S3.8), planned downtime record (S4). In
+    Bahasa Indonesia (default) or English, as Markdown or printable HTML."""
 
 
 @report.command()
@@ -235,3 +238,37 @@ def restore_(ctx: click.Context, run_id: str, lang: str, fmt: str, out: Path | N
     restores = restore_records(run)
     site, tz = site_settings(Path(ctx.obj.inventory))
     emit(report_render.restore(restores, run, tz, lang, fmt, datetime.now(UTC), site), out)
+
+
+def parse_window(_ctx, param: click.Parameter, value: str) -> str:
+    if report_downtime.WINDOW_ID.fullmatch(value.strip()):
+        return value.strip()
+    raise click.BadParameter(
+        f"{value!r} is not a window: expected YYYY-MM, e.g. 2026-12 (see `spo downtime plan`)",
+        param=param,
+    )
+
+
+@report.command(name="downtime")
+@click.argument("window", callback=parse_window)
+@output_options
+@click.pass_context
+def downtime_(ctx: click.Context, window: str, lang: str, fmt: str, out: Path | None) -> None:
+    """Record of the planned downtime WINDOW (YYYY-MM, S4.1-S4.5), from its recorded runs:
+    the window, every notice and who got it, and each downtime run (forced or not, measured
+    downtime against the estimate, per host in order the backups, upgraded packages,
+    restarts and health checks, and where it stopped), with the sign-off fields and
+    "Mengetahui: Kepala IT"."""
+    runs_dir = Path(ctx.obj.runs_dir)
+    records, problems = read_records(runs_dir)
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    win = report_downtime.gather(records, window)
+    if not win.notices and not win.runs:
+        raise ReportError(
+            f"no record of downtime window {window} in {runs_dir}: the records are the runs of "
+            f"`spo downtime announce --window {window}` (the notices) and `spo downtime run "
+            f"--window {window}` (the downtime itself); run them with this --runs-dir"
+        )
+    site, tz = site_settings(Path(ctx.obj.inventory))
+    emit(report_downtime.downtime(win, tz, lang, fmt, datetime.now(UTC), runs_dir, site), out)
