@@ -240,11 +240,8 @@ def read_run(run: RunRecord, order: list[str]) -> DowntimeRun:
         moment = parse_time(event.get("created"))
         if data.get("task") in MAINTENANCE and moment is not None:
             times.setdefault(host, []).append(moment)
-    results = {
-        task: task_results(run, task)
-        for task in (CHECK_BEFORE, CHECK_AFTER, BACKUP, UPGRADE, UPGRADED, RESTART, REBOOT)
-    }
-    results[START_APPS] = task_results(run, START_APPS)
+    read = (CHECK_BEFORE, CHECK_AFTER, BACKUP, UPGRADE, UPGRADED, RESTART, REBOOT, START_APPS)
+    results = {task: task_results(run, task) for task in read}
     hosts = []
     for host in [*order, *(h for h in seen if h not in order)]:
         work = HostWork(host)
@@ -347,7 +344,12 @@ def _told(t: Texts, tz: tzinfo, notice: Notice | None, missing: str) -> str:
         return f"{NA} {t('notice_check_mode')}"
     got, total = len(notice.delivered), len(notice.deliveries)
     said = t("notice_delivered", ok=got, total=total, when=clock(notice.sent, tz))
-    return f"{mark(bool(got))} {said}"
+    return f"{mark(everyone(notice))} {said}"
+
+
+def everyone(notice: Notice) -> bool:
+    """Every delivery of the notice went out (a department not told is a ✘)."""
+    return bool(notice.deliveries) and len(notice.delivered) == len(notice.deliveries)
 
 
 def run_verdict(t: Texts, r: DowntimeRun) -> str:
@@ -355,10 +357,12 @@ def run_verdict(t: Texts, r: DowntimeRun) -> str:
         return f"{NA} {t('downtime_verdict_rehearsal')}"
     if r.ok:
         back = r.after if r.after and r.after.kind == "back-in-service" else None
-        if back and back.delivered:
-            told = t("notice_count", ok=len(back.delivered), total=len(back.deliveries))
+        if back is None:
+            return f"{FAIL} {t('downtime_verdict_not_told', told=t('notice_none'))}"
+        told = t("notice_count", ok=len(back.delivered), total=len(back.deliveries))
+        if everyone(back):
             return f"{OK} {t('downtime_verdict_ok', told=told)}"
-        return f"{FAIL} {t('downtime_verdict_not_told')}"
+        return f"{FAIL} {t('downtime_verdict_not_told', told=told)}"
     host, task, msg = r.failures[0] if r.failures else ("-", "-", r.run.error or r.run.status)
     failed = r.after if r.after and r.after.kind == "failed" else None
     it = (
@@ -483,7 +487,7 @@ def _window_section(t: Texts, tz: tzinfo, win: Window) -> Section:
     estimate = NA
     if facts.get("estimate_min") is not None or facts.get("estimate_max") is not None:
         estimate = t(
-            "downtime_estimate",
+            "downtime_range",
             low=text(facts.get("estimate_min")),
             high=text(facts.get("estimate_max")),
         )
@@ -503,16 +507,16 @@ def _window_section(t: Texts, tz: tzinfo, win: Window) -> Section:
 
 def _notices_section(t: Texts, tz: tzinfo, win: Window) -> Section:
     summary = Table(
-        _cols(t, "notice", "sent", "by", "reason", "delivered", "run"),
+        _cols(t, "notice", "sent", "by", "why", "delivered", "run"),
         [
             [
                 t.word("notice_kind", n.kind),
                 clock(n.sent, tz),
                 text(n.by),
-                text(n.error if n.kind == "failed" else n.reason),
+                text("; ".join(x for x in (n.reason, n.error) if x)),
                 f"{NA} {t('notice_check_mode')}"
                 if n.run.check
-                else f"{mark(bool(n.delivered))} "
+                else f"{mark(everyone(n))} "
                 + t("notice_count", ok=len(n.delivered), total=len(n.deliveries))
                 + (f": {n.problem}" if n.problem else ""),
                 n.run.id,

@@ -19,6 +19,7 @@ from spo.host_data import events_dir
 from spo.main import cli
 from spo.records import RunRecord, read_records, write_record
 
+NA = report_render.NA  # not applicable: an en dash
 TZ = ZoneInfo("Asia/Jakarta")  # WIB: 14:00Z is 21:00 local
 W = "2026-12"
 GENERATED = datetime(2026, 12, 14, 2, 0, tzinfo=UTC)
@@ -41,12 +42,12 @@ FORCED_RUN = "20261213T030020Z-downtime-dd04"
 # -- a runs directory as spo downtime leaves it ----------------------------------------------
 
 
-def record(runs, run_id, command, started, ended, argv=(), hosts=(), rc=0, playbook=None):
+def record(runs, run_id, command, started, ended, argv=(), hosts=(), rc=0):
     outcome = {h: {"result": r, "ok": 3, "changed": 1, "failed": int(r == "failed"),
                    "unreachable": 0, "skipped": 0} for h, r in dict(hosts).items()}  # fmt: skip
     run = RunRecord(
         id=run_id, command=command, argv=list(argv), operator="budi",
-        playbook=playbook or ("downtime_run.yml" if " run " in command else "downtime_announce.yml"),
+        playbook=f"downtime_{'run' if ' run ' in command else 'announce'}.yml",
         inventory="inv", inventory_commit=None, check=False, limit=None, started=started,
         ended=ended, artifacts=str(runs / run_id / "artifacts"), rc=rc,
         status="successful" if rc == 0 else "failed",
@@ -108,7 +109,10 @@ def ok(host, task, res, created):
 
 
 def upgraded(*packages):
-    lines = ["Reading package lists...", *(f"Inst {p} [1.0] (1.1 Debian:12/stable)" for p in packages)]
+    lines = [
+        "Reading package lists...",
+        *(f"Inst {p} [1.0] (1.1 Debian:12/stable)" for p in packages),
+    ]
     return {"changed": bool(packages), "stdout_lines": lines}
 
 
@@ -116,7 +120,7 @@ def restarted(*services):
     return {"changed": True, "results": [{"item": s, "changed": True} for s in services]}
 
 
-def runs_dir(tmp_path):
+def runs_dir(tmp_path, back_failing=()):
     runs = tmp_path / "runs"
     # 1. Announced ten days before (S4.2); one email bounced.
     notice(runs, "20261201T020000Z-downtime-aa01", "announce", "2026-12-01T02:00:00+00:00",
@@ -160,7 +164,10 @@ def runs_dir(tmp_path):
         {"source": "sik", "backup": "simrs-db_sik_20261213T030215Z", "result": "ok",
          "size_bytes": 2048, "duration_seconds": 3.0},
     ]}  # fmt: skip
-    before, after = "Check every service of the host before the update", "Check every service of the host"
+    before, after = (
+        "Check every service of the host before the update",
+        "Check every service of the host",
+    )
     write_events(forced, [
         ok(APP, before, {"results": checks(*APP_CHECKS)}, "2026-12-13T03:00:30+00:00"),
         ok(DB, before, {"results": checks(*DB_CHECKS)}, "2026-12-13T03:00:31+00:00"),
@@ -172,7 +179,8 @@ def runs_dir(tmp_path):
         ok(APP, "Show the maintenance banner at login", {}, "2026-12-13T03:03:00+00:00"),
         ok(APP, "Stop the application services (maintenance mode)", restarted("simrs-web"),
            "2026-12-13T03:03:02+00:00"),
-        ok(APP, "Upgrade the packages", upgraded("openssl", "libssl3"), "2026-12-13T03:06:00+00:00"),
+        ok(APP, "Upgrade the packages", upgraded("openssl", "libssl3"),
+           "2026-12-13T03:06:00+00:00"),
         ok(APP, "Restart the services", {"changed": False, "results": []},
            "2026-12-13T03:06:01+00:00"),
         ok(APP, "Report the upgraded packages", {"msg": "upgraded: openssl, libssl3"},
@@ -202,11 +210,17 @@ def runs_dir(tmp_path):
         ok(MIRROR, "Read the mirror status", {"status": {"ok": True}}, "2026-12-13T03:23:40+00:00"),
     ])  # fmt: skip
     notice(runs, "20261213T032350Z-downtime-ee05", "back-in-service", "2026-12-13T03:23:50+00:00",
-           told("2026-12-13T03:23:55.000Z"), argv=argv, reason=REASON,
+           told("2026-12-13T03:23:55.000Z", back_failing), argv=argv, reason=REASON,
            window={**WINDOW, "measured_minutes": 23.4})  # fmt: skip
     # Another window's run and an unrelated run: not this window's record.
-    notice(runs, "20260701T020000Z-downtime-ff06", "announce", "2026-07-01T02:00:00+00:00",
-           told("2026-07-01T02:00:05.000Z"), window={**WINDOW, "id": "2026-07"})
+    notice(
+        runs,
+        "20260701T020000Z-downtime-ff06",
+        "announce",
+        "2026-07-01T02:00:00+00:00",
+        told("2026-07-01T02:00:05.000Z"),
+        window={**WINDOW, "id": "2026-07"},
+    )
     return runs
 
 
@@ -241,7 +255,7 @@ def test_the_window_and_its_notices(tmp_path, lang, fmt):
     t = report_render.Texts(lang)
     found = sections(out, fmt)
     window = found[t("downtime_window")]["text"]
-    for value in ("2026-12-12 21:00", t("downtime_estimate", low=15, high=30),
+    for value in ("2026-12-12 21:00", t("downtime_range", low=15, high=30),
                   "SIMRS (aplikasi rumah sakit), Database SIMRS",
                   "1. simrs-app → 2. simrs-db → 3. simrs-mirror"):  # fmt: skip
         assert value in window
@@ -253,10 +267,10 @@ def test_the_window_and_its_notices(tmp_path, lang, fmt):
                      ("announce", "starting", "failed", "starting", "back-in-service")]  # fmt: skip
     announce = row(summary, **{t("col_notice"): t("notice_kind_announce")})
     assert announce[t("col_sent")] == "2026-12-01 09:00" and announce[t("col_by")] == "budi"
-    assert announce[t("col_reason")] == "pembaruan keamanan"
-    assert announce[t("col_delivered")] == f"✔ {t('notice_count', ok=3, total=4)}"
+    assert announce[t("col_why")] == "pembaruan keamanan"
+    assert announce[t("col_delivered")] == f"✘ {t('notice_count', ok=3, total=4)}"  # IGD not
     failed = row(summary, **{t("col_notice"): t("notice_kind_failed")})
-    assert failed[t("col_reason")] == "simrs-app: stopped"
+    assert failed[t("col_why")] == "simrs-app: stopped"
     assert failed[t("col_run")] == "20261212T140135Z-downtime-cc03"
 
     deliveries = table(out, fmt, title, 1)
@@ -306,9 +320,9 @@ def test_the_run_a_health_check_stopped(tmp_path, lang, fmt):
     app = row(hosts, **{t("col_host"): APP})
     assert app[t("col_result")].startswith("✘ Check every service of the host before the update:")
     assert WEB_404 in app[t("col_result")]
-    assert app[t("col_packages")] == "–"  # never got there
+    assert app[t("col_packages")] == NA  # never got there
     for host in (DB, MIRROR):
-        assert row(hosts, **{t("col_host"): host})[t("col_result")] == f"– {t('host_untouched')}"
+        assert row(hosts, **{t("col_host"): host})[t("col_result")] == f"{NA} {t('host_untouched')}"
     health = table(out, fmt, title, 1)
     page = row(health, **{t("col_host"): APP, t("col_check_name"): "SIMRS web page"})
     assert (page[t("col_when")], page[t("col_check")], page[t("col_detail")]) == (
@@ -347,7 +361,7 @@ def test_the_forced_run_that_brought_everything_back(tmp_path, lang, fmt):
         + report_render.duration(3.0, t)
         + ")"
     )
-    assert app[t("col_backups")] == "–"  # not a database server
+    assert app[t("col_backups")] == NA  # not a database server
     assert (app[t("col_update_started")], app[t("col_update_ended")]) == (
         "2026-12-13 10:03", "2026-12-13 10:18")  # fmt: skip
     assert (db[t("col_update_started")], db[t("col_update_ended")]) == (
@@ -392,11 +406,26 @@ def test_the_sign_off_and_where_it_came_from(tmp_path, lang, fmt):
     assert words.count(t("downtime_title")) >= 1
 
 
-def test_a_run_over_its_estimate_and_a_silent_success():
+def test_a_back_in_service_notice_that_missed_a_department_is_not_ticked(tmp_path):
+    runs = runs_dir(tmp_path, back_failing=("Instalasi Gawat Darurat",))
+    win = report_downtime.gather(read_records(runs)[0], W)
+    out = report_downtime.downtime(win, TZ, "en", "md", GENERATED, runs, SITE)
+    t = report_render.Texts("en")
+    told = t("notice_count", ok=3, total=4)
+    verdict = f"✘ {t('downtime_verdict_not_told', told=told)}"
+    assert " ".join(verdict.split()) in " ".join(out.split())
+    second = table(out, "md", t("downtime_runs"))[1]
+    assert second[t("col_result")] == verdict
+    said = fields(md_sections(out)[t("downtime_run_of", number=2, total=2,
+                                     when="2026-12-13 10:00")]["text"])  # fmt: skip
+    assert said[t("field_told_back")].startswith("✘ 3 of 4 delivered")
+
+
+def test_a_run_over_its_estimate():
     t = report_render.Texts("en")
     facts = {"estimate_min": 15, "estimate_max": 30}
     assert report_downtime.against_estimate(t, 42.25, facts) == (
-        "✘ 42.2 min (estimate 15–30 min): OVER the estimate by 12.2 min"
+        "✘ 42.2 min (estimate 15\u201330 min): OVER the estimate by 12.2 min"
     )
     assert report_downtime.against_estimate(t, 30, facts).startswith("✔ 30 min")
     assert report_downtime.against_estimate(t, None, facts) == "not recorded"
@@ -457,3 +486,76 @@ def test_only_notices_so_far(tmp_path):
     t = report_render.Texts("en")
     assert " ".join(t("downtime_not_run", window=W).split()) in " ".join(out.split())
     assert t("empty_runs", window=W) in md_sections(out)[t("downtime_runs")]["text"]
+
+
+def test_a_run_stopped_half_way_leaves_the_updated_host_in_maintenance(tmp_path):
+    # The application was updated; the database's upgrade failed, so nobody was brought back
+    # (any_errors_fatal) and, here, the failure notice to IT never went out.
+    runs = tmp_path / "runs"
+    argv = ["downtime", "run", "--window", W]
+    notice(runs, "20261212T140000Z-downtime-ab01", "starting", "2026-12-12T14:00:00+00:00",
+           told("2026-12-12T14:00:04.000Z"), argv=argv)  # fmt: skip
+    hosts = {APP: "changed", DB: "failed"}
+    run = record(runs, FAILED_RUN, f"downtime run {W}", "2026-12-12T14:00:30+00:00",
+                 "2026-12-12T14:09:30+00:00", argv, hosts, rc=2)  # fmt: skip
+    broken = "E: Could not get lock /var/lib/dpkg/lock-frontend"
+    write_events(run, [
+        ok(APP, "Show the maintenance banner at login", {}, "2026-12-12T14:01:00+00:00"),
+        ok(APP, "Upgrade the packages", upgraded("openssl"), "2026-12-12T14:04:00+00:00"),
+        ok(APP, "Report the upgraded packages", {"msg": "upgraded: openssl"},
+           "2026-12-12T14:04:01+00:00"),
+        ok(DB, "Show the maintenance banner at login", {}, "2026-12-12T14:04:10+00:00"),
+        ("runner_on_failed", DB, "Upgrade the packages", {"msg": broken},
+         "2026-12-12T14:09:00+00:00"),
+    ])  # fmt: skip
+    win = report_downtime.gather(read_records(runs)[0], W)
+    out = report_downtime.downtime(win, TZ, "en", "md", GENERATED, runs, SITE)
+    t = report_render.Texts("en")
+    title = t("downtime_run_of", number=1, total=1, when="2026-12-12 21:00")
+    hosts = table(out, "md", title, 0)
+    assert [r[t("col_host")] for r in hosts] == [APP, DB, MIRROR]
+    app, db, mirror = hosts
+    assert app[t("col_result")] == f"✘ {t('host_left_in_maintenance')}"
+    assert app[t("col_packages")] == "openssl"
+    assert db[t("col_result")] == f"✘ Upgrade the packages: {broken}"
+    assert mirror[t("col_result")] == f"{NA} {t('host_untouched')}"
+    it = t("downtime_it_not_told")
+    verdict = t("downtime_verdict_stopped", host=DB, task="Upgrade the packages", error=broken,
+                it=it)  # fmt: skip
+    assert f"**✘ {verdict}**" in out
+    said = fields(md_sections(out)[title]["text"])
+    assert said[t("field_told_it")] == f"✘ {t('notice_none')}"
+    assert said[t("field_downtime")] == "✔ " + t(
+        "downtime_within", minutes="9", estimate=t("downtime_estimate", low=15, high=30)
+    )
+
+
+def test_a_rehearsal_is_not_the_downtime(tmp_path):
+    runs = tmp_path / "runs"
+    notice(runs, "20261201T020000Z-downtime-aa01", "announce", "2026-12-01T02:00:00+00:00",
+           told("2026-12-01T02:00:05.000Z"))  # fmt: skip
+    argv = ["--check", "downtime", "run", "--window", W, "--force", "--reason", "rehearsal"]
+    run = record(runs, "20261205T020000Z-downtime-bb01", f"downtime run {W}",
+                 "2026-12-05T02:00:00+00:00", "2026-12-05T02:03:00+00:00", argv,
+                 {APP: "ok", DB: "ok", MIRROR: "ok"})  # fmt: skip
+    run.check = True
+    write_record(runs / run.id, run)
+    write_events(
+        run,
+        [
+            ok(
+                APP,
+                "Check every service of the host before the update",
+                {"results": checks(*APP_CHECKS)},
+                "2026-12-05T02:00:10+00:00",
+            )
+        ],
+    )
+    win = report_downtime.gather(read_records(runs)[0], W)
+    out = report_downtime.downtime(win, TZ, "id", "md", GENERATED, runs, SITE)
+    t = report_render.Texts("id")
+    assert " ".join(t("downtime_not_run", window=W).split()) in " ".join(out.split())
+    [rehearsal] = table(out, "md", t("downtime_runs"))
+    assert rehearsal[t("col_result")] == f"{NA} {t('downtime_verdict_rehearsal')}"
+    hosts = table(out, "md", t("downtime_run_of", number=1, total=1, when="2026-12-05 09:00"))
+    assert {r[t("col_result")] for r in hosts} == {f"{NA} {t('host_rehearsed')}"}
