@@ -139,3 +139,19 @@ def test_database_servers_change_packages_only_in_the_windows(provisioned):
     hold = "/etc/apt/apt.conf.d/52spo-maintenance-window"
     assert 'APT::Periodic::Unattended-Upgrade "0";' in lab_exec(DB, "cat", hold).stdout
     assert lab_exec(APP, "test", "-e", hold, check=False).returncode == 1, "not configured there"
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_downtime_report_is_rendered_from_the_runs(provisioned, window, lang):
+    done = spo("--runs-dir", str(provisioned), "report", "downtime", window["id"], "--lang", lang)
+    text = done.stdout
+    assert f"1. {APP} → 2. {DB} → 3. {MIRROR}" in text, "the hosts in their order"
+    cells = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("| ")
+    ]
+    for department in ("Rawat Jalan", "Instalasi Farmasi", "Instalasi Gawat Darurat"):
+        assert any(department in row and "✔" in " ".join(row) for row in cells), department
+    assert any("SIMRS web page" in row and "✘" in row for row in cells), "the check that failed"
+    assert "security update of the kernel" in text and "drill of a failed update" in text
