@@ -284,18 +284,24 @@ def write_record(root: Path, record: ArchiveRecord) -> Path:
     findings = check(asdict(record), RECORD_RULES, "the new record", fix)
     if findings:
         raise RegisterError("nothing was written:\n" + "\n".join(f.text() for f in findings))
-    path = record_path(root, record)
+    return write_once(record_path(root, record), render(record), RegisterError)
+
+
+def write_once(path: Path, text: str, error: type[Exception]) -> Path:
+    """Write ``text`` to a new file, whole or not at all (fsynced, with its folder); an
+    existing file is never replaced: ``error`` says so. Records of the registers are written
+    once and only ever read afterwards."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("x", encoding="utf-8") as fh:
-            fh.write(render(record))
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         try:
             os.link(tmp, path)  # unlike a rename, fails when the file exists
         except FileExistsError:
-            raise RegisterError(
+            raise error(
                 f"{shown_path(path)} already exists and is never replaced; record it again in "
                 "a second"
             ) from None

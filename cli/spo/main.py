@@ -20,6 +20,7 @@ COMMANDS = {
     "backup": "spo.backup:backup",
     "diagnose": "spo.diagnose:diagnose",
     "downtime": "spo.downtime:downtime",
+    "incident": "spo.incident:incident",
     "drill": "spo.drill:drill",
     "lab": "spo.lab:lab",
     "inventory": "spo.inventory.command:inventory",
