@@ -1,0 +1,94 @@
+"""The unit data bank on the lab's storage host (issue 9: S0.1, S0.2, S0.5), reached with the
+real smbclient from the application server: each unit's staff reach their unit's share only,
+an IT administrator reaches all, a wrong password is refused and logged, and a staff member
+removed from the inventory loses the account while the unit keeps every file."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from labhelpers import LAB_INVENTORY, lab_exec, spo
+
+pytestmark = pytest.mark.lab
+
+CLIENT, NAS = "simrs-app", "nas"
+
+
+def lab_passwords() -> dict[str, str]:
+    """The staff passwords of the lab's vault (lab-only values)."""
+    vault = LAB_INVENTORY / "group_vars" / "all" / "vault.yml"
+    shown = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-vault")), "view", "--vault-password-file",
+         str(LAB_INVENTORY / ".vault-password"), str(vault)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return yaml.safe_load(shown.stdout)["vault_data_bank_passwords"]
+
+
+def smb(user: str, password: str, share: str, command: str):
+    """smbclient on the application server, the password in a root-only file, not argv."""
+    auth = f"/root/.smb-{user}"
+    lab_exec(CLIENT, "sh", "-c", f"umask 077 && printf 'username = %s\\npassword = %s\\n' "
+             f"'{user}' '{password}' > {auth}")  # fmt: skip
+    return lab_exec(CLIENT, "smbclient", f"//{NAS}/{share}", "-A", auth, "-c", command,
+                    check=False)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def bank(provisioned):
+    return lab_passwords()
+
+
+def test_staff_reach_their_units_share_only(bank):
+    wrote = smb("siti", bank["siti"], "farmasi", "put /etc/hostname stok-obat.txt; ls")
+    assert wrote.returncode == 0, wrote.stdout + wrote.stderr
+    assert "stok-obat.txt" in wrote.stdout
+    owner = lab_exec(NAS, "stat", "-c", "%G %a", "/srv/databank/farmasi/stok-obat.txt").stdout
+    assert owner.split() == ["bank-farmasi", "660"], "the unit's group, not others"
+    denied = smb("siti", bank["siti"], "rekam-medis", "ls")
+    assert denied.returncode != 0 and "NT_STATUS_ACCESS_DENIED" in denied.stdout + denied.stderr
+
+
+def test_an_it_administrator_reaches_every_unit(bank):
+    for share in ("farmasi", "rekam-medis"):
+        done = smb("it-admin", bank["it-admin"], share, "ls")
+        assert done.returncode == 0, f"{share}: {done.stdout}{done.stderr}"
+
+
+def test_a_wrong_password_is_refused_and_logged(bank):
+    refused = smb("budi", "not-the-password", "rekam-medis", "ls")
+    assert "NT_STATUS_LOGON_FAILURE" in refused.stdout + refused.stderr
+    journal = lab_exec(NAS, "journalctl", "--since", "-5min", "--no-pager", "-o", "cat").stdout
+    assert any(
+        "budi" in line and "NT_STATUS_WRONG_PASSWORD" in line for line in journal.splitlines()
+    )
+
+
+def test_a_removed_staff_member_loses_the_account_and_the_unit_keeps_the_files(
+    bank, provisioned, tmp_path
+):
+    made = smb("budi", bank["budi"], "rekam-medis", "put /etc/hostname resume-medis.txt")
+    assert made.returncode == 0, made.stdout + made.stderr
+    site = tmp_path / "site"
+    shutil.copytree(LAB_INVENTORY, site)
+    settings = site / "group_vars" / "storage_servers" / "data_bank.yml"
+    data = yaml.safe_load(settings.read_text())
+    data["data_bank_users"] = [u for u in data["data_bank_users"] if u["name"] != "budi"]
+    settings.write_text(yaml.safe_dump(data))
+    try:
+        spo("-i", str(site), "--runs-dir", str(provisioned), "-l", NAS, "provision")
+        assert lab_exec(NAS, "id", "budi", check=False).returncode != 0
+        assert "budi" not in lab_exec(NAS, "pdbedit", "--list").stdout
+        kept = lab_exec(NAS, "ls", "/srv/databank/rekam-medis").stdout.split()
+        assert "resume-medis.txt" in kept, "removing an account never deletes the unit's files"
+        gone = smb("budi", bank["budi"], "rekam-medis", "ls")
+        assert "NT_STATUS_LOGON_FAILURE" in gone.stdout + gone.stderr
+    finally:
+        spo("--runs-dir", str(provisioned), "-l", NAS, "provision")  # budi back, as the lab has it
+    assert smb("budi", bank["budi"], "rekam-medis", "ls").returncode == 0
