@@ -14,6 +14,7 @@
                                     [--table T ...] [--schema S ...] [--into-production]
                                     [--jobs N] [--json]
     spo-backup [--config F] diagnose [--source S ...] [--json]
+    spo-backup [--config F] databank verify [--unit NAME ...] [--json]
     spo-backup verify PATH
 
 Exit status: 0 everything asked for succeeded, 1 something failed (the error line names it),
@@ -32,6 +33,7 @@ from . import (
     VERSION,
     catalog,
     config,
+    databank,
     diagnose,
     digest,
     drill,
@@ -108,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     _mirror_parser(sub)
     _drill_parser(sub)
     _restore_parser(sub)
+    _databank_parser(sub)
     check_up = sub.add_parser("diagnose", help="database damage, application damage or neither")
     check_up.add_argument("--source", action="extend", nargs="+", default=[], help="only these")
     check_up.add_argument("--json", action="store_true", help="for machines")
@@ -159,6 +162,16 @@ def _restore_parser(sub) -> None:
     back.add_argument("--schema", action="append", default=[], help="only this schema; repeat")
     back.add_argument("--jobs", type=int, default=1)
     back.add_argument("--json", action="store_true", help="print the record as JSON")
+
+
+def _databank_parser(sub) -> None:
+    bank = sub.add_parser("databank", help="the units' central data bank: its integrity (S0.3)")
+    actions = bank.add_subparsers(dest="databank_command", required=True)
+    check = actions.add_parser(
+        "verify", help="hash every file of each unit; report added, changed, suspect, deleted"
+    )
+    check.add_argument("--unit", action="extend", nargs="+", default=[], help="only these")
+    check.add_argument("--json", action="store_true", help="print the records, for machines")
 
 
 def _drill_parser(sub) -> None:
@@ -453,6 +466,20 @@ def _drill(cfg: config.Config, args) -> int:
     return 0 if all(r["result"] == "ok" for r in records) else FAILED
 
 
+def _databank(cfg: config.Config, args) -> int:
+    records = databank.verify(cfg, args.unit)
+    if args.json:
+        print(json.dumps(records, indent=2))
+    else:
+        for record in records:
+            print(databank.summary(record))
+            for suspect in record["suspect"]:
+                print(f"  SUSPECT {databank.printable(suspect['path'])}: {suspect['why']}")
+            if record["suspect_count"] > len(record["suspect"]):
+                print(f"  ... and {record['suspect_count'] - len(record['suspect'])} more")
+    return 0 if all(r["result"] == "ok" for r in records) else FAILED
+
+
 COMMANDS = {
     "run": _run,
     "list": _list,
@@ -465,4 +492,5 @@ COMMANDS = {
     "drill": _drill,
     "restore": _restore,
     "diagnose": _diagnose,
+    "databank": _databank,
 }

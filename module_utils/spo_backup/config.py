@@ -99,6 +99,22 @@ class Drill:
 
 
 @dataclass(frozen=True)
+class Unit:
+    """One unit's folder in the central data bank (S0.1): its label and where it lives."""
+
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Databank:
+    """The central data bank whose integrity ``spo-backup databank verify`` monitors (S0.3)."""
+
+    units: tuple[Unit, ...] = ()
+    state_dir: Path | None = None  # the saved listings; None: <state_dir>/databank
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     site: str
@@ -114,6 +130,7 @@ class Config:
     notify: Notify
     calendar: schedule.Calendar = field(default_factory=schedule.Calendar)
     drill: Drill = field(default_factory=Drill)
+    databank: Databank = field(default_factory=Databank)
 
     def calendar_part(self, name: str, missing: str, hint: str):
         """``calendar.<name>`` of the file, or a ConfigError saying what its absence means."""
@@ -269,7 +286,31 @@ def load(path: Path = DEFAULT_PATH) -> Config:
         drill=_drill(top.section("drill", ("scratch_dir", "from")), [o.name for o in offsite])
         if top.data.get("drill") is not None
         else Drill(),
+        databank=_databank(top.section("databank", ("units", "state_dir")))
+        if top.data.get("databank") is not None
+        else Databank(),
     )
+
+
+def _databank(sec: _Section) -> Databank:
+    units = tuple(
+        Unit(name=unit.get("name", LABEL), path=unit.path("path"))
+        for unit in (
+            _Section(sec.file, f"{sec.key('units')}[{i}]", item, tuple(Unit.__annotations__))
+            for i, item in enumerate(sec.get("units", list_of((lambda _v: True, "object")), []))
+        )
+    )
+    for what, values in (
+        ("name", [u.name for u in units]),
+        ("path", [str(u.path) for u in units]),
+    ):
+        duplicates = sorted({v for v in values if values.count(v) > 1})
+        if duplicates:
+            raise ConfigError(
+                f"{sec.file}: {sec.key('units')}: the {what}(s) {', '.join(duplicates)} repeat",
+                _HINT,
+            )
+    return Databank(units=units, state_dir=sec.path("state_dir", None, nullable=True))
 
 
 def _drill(sec: _Section, offsite: list[str]) -> Drill:
