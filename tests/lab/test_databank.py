@@ -5,9 +5,11 @@ removed from the inventory loses the account while the unit keeps every file."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,41 @@ def test_a_removed_staff_member_loses_the_account_and_the_unit_keeps_the_files(
     finally:
         spo("--runs-dir", str(provisioned), "-l", NAS, "provision")  # budi back, as the lab has it
     assert smb("budi", bank["budi"], "rekam-medis", "ls").returncode == 0
+
+
+def verify_units() -> dict[str, dict]:
+    done = lab_exec(NAS, "/usr/local/sbin/spo-backup", "databank", "verify", "--json", check=False)
+    assert done.returncode in (0, 1), done.stderr
+    return {record["unit"]: record for record in json.loads(done.stdout)}
+
+
+def test_integrity_tells_an_edit_from_corruption_and_a_deletion(bank, mailbox):
+    folder = "/srv/databank/farmasi"
+    for name in ("resep.txt", "faktur.txt", "arsip.txt"):
+        lab_exec(NAS, "sh", "-c", f"echo 'isi awal {name}' > {folder}/{name}")
+    time.sleep(3)  # older than the monitor's two seconds for files still being written
+    verify_units()  # the listing the next check compares with
+    edited = smb("siti", bank["siti"], "farmasi", "put /etc/os-release resep.txt")
+    assert edited.returncode == 0, edited.stdout + edited.stderr
+    # One byte altered under the same size and modification time: what a failing disk does.
+    corrupt = (
+        "import os, sys\n"
+        "path = sys.argv[1]\n"
+        "info = os.stat(path)\n"
+        "data = bytearray(open(path, 'rb').read()); data[0] ^= 0x20\n"
+        "open(path, 'wb').write(bytes(data))\n"
+        "os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))\n"
+    )
+    lab_exec(NAS, "python3", "-c", corrupt, f"{folder}/faktur.txt")
+    lab_exec(NAS, "rm", f"{folder}/arsip.txt")
+    mails_before = len(mailbox())
+    farmasi = verify_units()["farmasi"]
+    assert farmasi["result"] == "suspect"
+    assert "resep.txt" in farmasi["changed"]
+    assert [s["path"] for s in farmasi["suspect"]] == ["faktur.txt"]
+    assert farmasi["deleted"] == ["arsip.txt"]
+    lines = lab_exec(NAS, "cat", "/var/lib/spo/history.jsonl").stdout.splitlines()
+    recorded = [r for r in map(json.loads, lines) if r.get("unit") == "farmasi"]
+    assert recorded[-1]["record"] == "integrity" and recorded[-1]["suspect_count"] == 1
+    [notice] = [m for m in mailbox()[mails_before:] if "faktur.txt" in m.replace("=\n", "")]
+    assert "X-SPO-Event: integrity-suspect" in notice
