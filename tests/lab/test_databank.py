@@ -96,18 +96,19 @@ def test_a_removed_staff_member_loses_the_account_and_the_unit_keeps_the_files(
     assert smb("budi", bank["budi"], "rekam-medis", "ls").returncode == 0
 
 
-def verify_units() -> dict[str, dict]:
-    done = lab_exec(NAS, "/usr/local/sbin/spo-backup", "databank", "verify", "--json", check=False)
+def verify_units(runs) -> dict[str, dict]:
+    """`spo databank verify`: the storage host's integrity check, now."""
+    done = spo("--runs-dir", str(runs), "databank", "verify", "--json", check=False)
     assert done.returncode in (0, 1), done.stderr
     return {record["unit"]: record for record in json.loads(done.stdout)}
 
 
-def test_integrity_tells_an_edit_from_corruption_and_a_deletion(bank, mailbox):
+def test_integrity_tells_an_edit_from_corruption_and_a_deletion(bank, provisioned, mailbox):
     folder = "/srv/databank/farmasi"
     for name in ("resep.txt", "faktur.txt", "arsip.txt"):
         lab_exec(NAS, "sh", "-c", f"echo 'isi awal {name}' > {folder}/{name}")
     time.sleep(3)  # older than the monitor's two seconds for files still being written
-    verify_units()  # the listing the next check compares with
+    verify_units(provisioned)  # the listing the next check compares with
     edited = smb("siti", bank["siti"], "farmasi", "put /etc/os-release resep.txt")
     assert edited.returncode == 0, edited.stdout + edited.stderr
     # One byte altered under the same size and modification time: what a failing disk does.
@@ -122,7 +123,7 @@ def test_integrity_tells_an_edit_from_corruption_and_a_deletion(bank, mailbox):
     lab_exec(NAS, "python3", "-c", corrupt, f"{folder}/faktur.txt")
     lab_exec(NAS, "rm", f"{folder}/arsip.txt")
     mails_before = len(mailbox())
-    farmasi = verify_units()["farmasi"]
+    farmasi = verify_units(provisioned)["farmasi"]
     assert farmasi["result"] == "suspect"
     assert "resep.txt" in farmasi["changed"]
     assert [s["path"] for s in farmasi["suspect"]] == ["faktur.txt"]
