@@ -105,11 +105,14 @@ def verify_units(runs) -> dict[str, dict]:
 
 def test_integrity_tells_an_edit_from_corruption_and_a_deletion(bank, provisioned, mailbox):
     folder = "/srv/databank/farmasi"
-    for name in ("resep.txt", "faktur.txt", "arsip.txt"):
-        lab_exec(NAS, "sh", "-c", f"echo 'isi awal {name}' > {folder}/{name}")
+    stamp = time.strftime("%H%M%S")  # new files each run: the lab keeps the share's files
+    edit, damage, gone = (f"{n}-{stamp}.txt" for n in ("resep", "faktur", "arsip"))
+    names = (edit, damage, gone)
+    made = smb("siti", bank["siti"], "farmasi", "; ".join(f"put /etc/hostname {n}" for n in names))
+    assert made.returncode == 0, made.stdout + made.stderr
     time.sleep(3)  # older than the monitor's two seconds for files still being written
     verify_units(provisioned)  # the listing the next check compares with
-    edited = smb("siti", bank["siti"], "farmasi", "put /etc/os-release resep.txt")
+    edited = smb("siti", bank["siti"], "farmasi", f"put /etc/os-release {edit}")
     assert edited.returncode == 0, edited.stdout + edited.stderr
     # One byte altered under the same size and modification time: what a failing disk does.
     corrupt = (
@@ -120,16 +123,16 @@ def test_integrity_tells_an_edit_from_corruption_and_a_deletion(bank, provisione
         "open(path, 'wb').write(bytes(data))\n"
         "os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))\n"
     )
-    lab_exec(NAS, "python3", "-c", corrupt, f"{folder}/faktur.txt")
-    lab_exec(NAS, "rm", f"{folder}/arsip.txt")
+    lab_exec(NAS, "python3", "-c", corrupt, f"{folder}/{damage}")
+    lab_exec(NAS, "rm", f"{folder}/{gone}")
     mails_before = len(mailbox())
     farmasi = verify_units(provisioned)["farmasi"]
     assert farmasi["result"] == "suspect"
-    assert "resep.txt" in farmasi["changed"]
-    assert [s["path"] for s in farmasi["suspect"]] == ["faktur.txt"]
-    assert farmasi["deleted"] == ["arsip.txt"]
+    assert edit in farmasi["changed"]
+    assert [s["path"] for s in farmasi["suspect"]] == [damage]
+    assert farmasi["deleted"] == [gone]
     lines = lab_exec(NAS, "cat", "/var/lib/spo/history.jsonl").stdout.splitlines()
     recorded = [r for r in map(json.loads, lines) if r.get("unit") == "farmasi"]
     assert recorded[-1]["record"] == "integrity" and recorded[-1]["suspect_count"] == 1
-    [notice] = [m for m in mailbox()[mails_before:] if "faktur.txt" in m.replace("=\n", "")]
+    [notice] = [m for m in mailbox()[mails_before:] if damage in m.replace("=\n", "")]
     assert "X-SPO-Event: integrity-suspect" in notice
