@@ -82,15 +82,10 @@ def run(
     records = []
     for source in sources:
         record = drill_source(cfg, source, triggered_by, target, now or manifest.utc_now())
-        try:
-            history.append(cfg.history_file, record)
-        except OSError as exc:
-            # No record means no proof for the auditors: the drill counts as failed.
-            errors = [record["error"], f"history {cfg.history_file}: {exc}"]
-            record.update(result="failed", error="; ".join(e for e in errors if e))
+        history.keep(cfg.history_file, record)
         _log(record)
         if record["result"] != "ok":
-            runner._quietly("notification", lambda r=record: _tell(cfg, r))
+            runner.quietly("notification", lambda r=record: _tell(cfg, r))
         records.append(record)
     return records
 

@@ -30,6 +30,17 @@ def append(path: Path, record: dict) -> None:
         os.close(fd)
 
 
+def keep(path: Path, record: dict) -> dict:
+    """Append ``record``; when it cannot be written the record's result becomes "failed": no
+    record means no proof for the auditors. Returns the record."""
+    try:
+        append(path, record)
+    except OSError as exc:
+        errors = [record.get("error"), f"history {path}: {exc}"]
+        record.update(result="failed", error="; ".join(e for e in errors if e))
+    return record
+
+
 def read(path: Path, since: datetime | None = None, record: str | None = None) -> Iterator[dict]:
     """Records in file order; a damaged line (a disk that filled mid-write) is skipped with a
     warning rather than hiding every later record."""

@@ -59,7 +59,7 @@ def run(cfg: Config, req: Request) -> dict:
         result=result,
         error=error,
     )
-    history.append(cfg.history_file, record)
+    history.keep(cfg.history_file, record)
     return record
 
 

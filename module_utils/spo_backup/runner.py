@@ -51,14 +51,10 @@ def run(
     records = []
     for source in sources:
         record = run_source(cfg, source, kind, triggered_by, reason, target)
-        try:
-            history.append(cfg.history_file, record)
-        except OSError as exc:
-            # No record means no proof for the auditors: the run counts as failed.
-            record.update(result="failed", error=_join(record["error"], f"history: {exc}"))
+        history.keep(cfg.history_file, record)
         _log_result(record)
-        _quietly("metrics", lambda: metrics.write(cfg))
-        _quietly("notification", lambda r=record, s=source: _notify(cfg, s, r))
+        quietly("metrics", lambda: metrics.write(cfg))
+        quietly("notification", lambda r=record, s=source: _notify(cfg, s, r))
         records.append(record)
     return records
 
@@ -232,7 +228,7 @@ def record_notices(cfg: Config, attempts: list[dict]) -> None:
         history.append(cfg.history_file, {**line, "host": cfg.host, **attempt})
 
 
-def _quietly(what: str, action) -> None:
+def quietly(what: str, action) -> None:
     try:
         action()
     except Exception:  # never let reporting change the backup's result
@@ -251,7 +247,3 @@ def _log_result(record: dict) -> None:
         )
     else:
         log.error("source %s: FAILED: %s", record["source"], record["error"])
-
-
-def _join(*parts: str | None) -> str:
-    return "; ".join(p for p in parts if p)
