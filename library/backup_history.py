@@ -22,7 +22,7 @@ options:
     description: Only records of these kinds; all kinds when empty.
     type: list
     elements: str
-    choices: [run, calendar, drill, restore, notification]
+    choices: [run, calendar, drill, restore, notification, integrity]
     default: []
 notes:
   - Changes nothing, so check mode returns the same as a normal run.
@@ -59,8 +59,9 @@ from ansible.module_utils.spo_backup import config, history, manifest, modargs
 from ansible.module_utils.spo_backup.errors import BackupError
 
 # run: a backup; calendar: a weekly full or monthly copy; drill: a test restore (S3.6);
-# restore: a restore (S3.7); notification: a notice delivered or not.
-KINDS = ("run", "calendar", "drill", "restore", "notification")
+# restore: a restore (S3.7); notification: a notice delivered or not; integrity: a check of
+# the data bank's files (S0.3).
+KINDS = ("run", "calendar", "drill", "restore", "notification", "integrity")
 
 
 def main() -> None:
