@@ -14,6 +14,8 @@
                                     [--table T ...] [--schema S ...] [--into-production]
                                     [--jobs N] [--json]
     spo-backup [--config F] diagnose [--source S ...] [--json]
+    spo-backup [--config F] change --id ID --source S --sql-file F --sha256 H --by OPERATOR
+                                   [--approved-by "ROLE: NAME" ...] [--json]
     spo-backup [--config F] databank verify [--unit NAME ...] [--json]
     spo-backup verify PATH
 
@@ -32,6 +34,7 @@ from pathlib import Path
 from . import (
     VERSION,
     catalog,
+    change_run,
     config,
     databank,
     diagnose,
@@ -111,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     _drill_parser(sub)
     _restore_parser(sub)
     _databank_parser(sub)
+    _change_parser(sub)
     check_up = sub.add_parser("diagnose", help="database damage, application damage or neither")
     check_up.add_argument("--source", action="extend", nargs="+", default=[], help="only these")
     check_up.add_argument("--json", action="store_true", help="for machines")
@@ -162,6 +166,17 @@ def _restore_parser(sub) -> None:
     back.add_argument("--schema", action="append", default=[], help="only this schema; repeat")
     back.add_argument("--jobs", type=int, default=1)
     back.add_argument("--json", action="store_true", help="print the record as JSON")
+
+
+def _change_parser(sub) -> None:
+    alter = sub.add_parser("change", help="apply an approved data change (S3.9), backed up first")
+    alter.add_argument("--id", required=True, help="the change request's id")
+    alter.add_argument("--source", required=True, help="the database source it changes")
+    alter.add_argument("--sql-file", type=Path, required=True, help="the approved script")
+    alter.add_argument("--sha256", required=True, help="the script's approved sha256")
+    alter.add_argument("--by", required=True, help="who runs it")
+    alter.add_argument("--approved-by", action="append", default=[], help='"role: name"')
+    alter.add_argument("--json", action="store_true", help="print the record as JSON")
 
 
 def _databank_parser(sub) -> None:
@@ -420,6 +435,25 @@ def _restore(cfg: config.Config, args) -> int:
     return 0 if record["result"] == "ok" else FAILED
 
 
+def _change(cfg: config.Config, args) -> int:
+    request = change_run.Request(
+        change_id=args.id,
+        source=args.source,
+        sql=args.sql_file.read_text(encoding="utf-8"),
+        sql_sha256=args.sha256,
+        by=args.by,
+        approved_by=tuple(args.approved_by),
+    )
+    record = change_run.run(cfg, request)
+    if args.json:
+        print(json.dumps(record, indent=2))
+    else:
+        print(f"change {record['change_id']} {record['result']}: {record['rows_total']} row(s)")
+    if record["error"]:
+        log.error("%s", record["error"])
+    return 0 if record["result"] == "ok" else FAILED
+
+
 def _diagnose(cfg: config.Config, args) -> int:
     found = diagnose.run(cfg, args.source)
     if args.json:
@@ -493,4 +527,5 @@ COMMANDS = {
     "restore": _restore,
     "diagnose": _diagnose,
     "databank": _databank,
+    "change": _change,
 }

@@ -40,7 +40,7 @@ from . import (
 from . import mariadb as maria
 from .catalog import Backup
 from .config import Config, Source
-from .errors import BackupError
+from .errors import BackupError, Refused
 from .session import Connection
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,6 @@ DATABASE_PREFIX = "spo_drill_"
 _SUPERUSER = {"postgresql": "postgres", "mariadb": "root"}
 _ENGINE = {"postgresql": "PostgreSQL", "mariadb": "MariaDB"}
 _SCRATCH = {"postgresql": scratch.postgresql, "mariadb": scratch.mariadb}
-
-
-class Refused(BackupError):
-    """The target is, or may be, the live one: nothing was restored."""
 
 
 class _Stopped(Exception):
@@ -300,7 +296,7 @@ def _drop(conn: Connection, engine: str, name: str) -> None:
             s.query(rf"\set db '{pg_client.psql_var(name)}'")
             s.query('DROP DATABASE IF EXISTS :"db" WITH (FORCE);')
         return
-    with maria._login(conn) as (env, login), maria._client(env, login, None, what) as s:
+    with maria.session(conn, None, what) as s:
         s.query(f"DROP DATABASE IF EXISTS {maria._ident(name)};")
 
 

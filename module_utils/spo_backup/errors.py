@@ -10,6 +10,10 @@ class BackupError(Exception):
         super().__init__(f"{what} -- what to do: {hint}" if hint else what)
 
 
+class Refused(BackupError):
+    """Not started: nothing was changed (a restore, drill or change that may not run)."""
+
+
 class ToolError(BackupError):
     """An external program (pg_dump, mariadb, tar, zstd ...) exited non-zero."""
 

@@ -314,7 +314,7 @@ def _postgresql(check: dict) -> tuple[list[str], str, str | None]:
 def _mariadb(check: dict) -> tuple[list[str], str, str | None]:
     host, port, user = check["login_host"], check["login_port"], check["login_user"]
     sock = check["login_unix_socket"]
-    argv = [mariadb._tool("mariadb", "mysql"), "--batch", "--skip-column-names"]
+    argv = [mariadb.client_program(), "--batch", "--skip-column-names"]
     argv.append(f"--connect-timeout={max(1, round(check['timeout']))}")
     for option, value in (("user", user), ("host", host), ("port", port), ("socket", sock)):
         argv += [f"--{option}={value}"] if value else []

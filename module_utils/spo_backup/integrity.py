@@ -56,7 +56,7 @@ def postgresql(conn: Connection, database: str, with_amcheck: bool = False) -> l
 def mariadb_tables(conn: Connection, database: str, extended: bool = False) -> list[str]:
     """Problems ``CHECK TABLE`` finds in every base table of ``database``."""
     what = f"integrity check of MariaDB database {database}"
-    with mariadb._login(conn) as (env, login), mariadb._client(env, login, database, what) as s:
+    with mariadb.session(conn, database, what) as s:
         tables = sorted(mariadb._tables(s))
         if not tables:
             return []
@@ -77,10 +77,7 @@ def reachable(engine: str, conn: Connection, database: str) -> str | None:
             with pg_client.env(conn) as env, pg_client.psql(conn, env, database, "a query") as s:
                 s.query("SELECT 1;")
         else:
-            with (
-                mariadb._login(conn) as (env, login),
-                mariadb._client(env, login, database, "a query") as s,
-            ):
+            with mariadb.session(conn, database, "a query") as s:
                 s.query("SELECT 1;")
     except BackupError as exc:
         return exc.what

@@ -44,6 +44,11 @@ def _tool(*names: str) -> str:
     return next((n for n in names if shutil.which(n)), names[-1])
 
 
+def client_program() -> str:
+    """The MariaDB command-line client: mariadb, or mysql on older systems."""
+    return _tool("mariadb", "mysql")
+
+
 def _ident(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
@@ -57,7 +62,7 @@ def _literal(text: str) -> str:
 
 
 @contextlib.contextmanager
-def _login(conn: Connection) -> Iterator[tuple[dict[str, str], str]]:
+def login_options(conn: Connection) -> Iterator[tuple[dict[str, str], str]]:
     """Child environment and the ``--defaults-extra-file`` option (must come first in argv)."""
     with secrets.private_dir() as folder:
         options = {
@@ -71,10 +76,17 @@ def _login(conn: Connection) -> Iterator[tuple[dict[str, str], str]]:
         yield proc.child_env(), f"--defaults-extra-file={path}"
 
 
-def _client(env, login: str, database: str | None, what: str) -> Session:
-    argv = [_tool("mariadb", "mysql"), login, "--batch", "--skip-column-names", "--unbuffered"]
+def client_session(env, login: str, database: str | None, what: str) -> Session:
+    argv = [client_program(), login, "--batch", "--skip-column-names", "--unbuffered"]
     argv += [f"--database={database}"] if database else []
     return Session(argv, env, f"SELECT '{END}';", what, _HINT)
+
+
+@contextlib.contextmanager
+def session(conn: Connection, database: str | None, what: str) -> Iterator[Session]:
+    """A client session logged in as ``conn`` (the password in a 0600 option file)."""
+    with login_options(conn) as (env, login), client_session(env, login, database, what) as s:
+        yield s
 
 
 def _tables(session: Session) -> dict[str, tuple[str, int]]:
@@ -102,7 +114,7 @@ def dump(
 ) -> dict:
     what = f"backup of MariaDB database {database}"
     hint = "read the message above; " + _HINT
-    with _login(conn) as (env, login), _client(env, login, database, what) as session:
+    with login_options(conn) as (env, login), client_session(env, login, database, what) as session:
         version = session.query("SELECT VERSION();")[0][0]
         charset, collation = session.query(
             "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
@@ -125,7 +137,7 @@ def dump(
         release = _hold_writes(session, version, lock_wait_seconds, what) if tables else None
         # Ending the pause commits the pausing session's transaction, so the rows are
         # counted by a second session whose snapshot is opened while writes are paused.
-        counter = _client(env, login, database, what)
+        counter = client_session(env, login, database, what)
         counts: dict[str, int] = {}
 
         def all_ready() -> None:
@@ -235,8 +247,8 @@ def restore(
             f"{what}: the backup has no table {', '.join(missing)}",
             "check the names: the manifest's tables lists what the backup holds",
         )
-    with _login(conn) as (env, login):
-        with _client(env, login, None, what) as session:
+    with login_options(conn) as (env, login):
+        with client_session(env, login, None, what) as session:
             # The name is quoted by _literal, not pasted raw.
             exists = session.query(f"SHOW DATABASES LIKE {_literal(_like(target))};")
             if exists and not replace:
@@ -251,7 +263,7 @@ def restore(
                     f"CREATE DATABASE {_ident(target)} CHARACTER SET "
                     f"{details['charset']} COLLATE {details['collation']};"
                 )
-        argv = [_tool("mariadb", "mysql"), login, "--binary-mode", f"--database={target}"]
+        argv = [client_program(), login, "--binary-mode", f"--database={target}"]
         wanted = {t.encode() for t in tables}
         codec = CODECS[manifest["compression"]]
 
@@ -276,7 +288,7 @@ def restore(
         else:
             load(next(iter(manifest["files"])))
         chosen_tables = [t for t in manifest["tables"] if not tables or t in tables]
-        with _client(env, login, target, what) as session:
+        with client_session(env, login, target, what) as session:
             restored = _counts(session, chosen_tables)
     wanted_counts = {t: manifest["tables"][t] for t in chosen_tables}
     return {"database": target, "tables": verify.restored_counts(wanted_counts, restored, what)}

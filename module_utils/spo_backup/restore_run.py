@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import catalog, files, history, jobs, lock, manifest, runner, weekly
 from .config import Config, Source
-from .errors import BackupError
+from .errors import BackupError, Refused
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +34,6 @@ class Request:
     schemas: tuple[str, ...] = ()
     into_production: bool = False  # the explicit intent production replacement needs
     jobs: int = 1
-
-
-class Refused(BackupError):
-    """Not started: nothing was changed."""
 
 
 def run(cfg: Config, req: Request) -> dict:

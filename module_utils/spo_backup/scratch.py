@@ -58,7 +58,7 @@ def identity(engine: str, conn: Connection, database: str | None = None) -> str:
         ):
             [[system]] = s.query("SELECT system_identifier FROM pg_control_system();")
             return f"postgresql system {system}"
-    with maria._login(conn) as (env, login), maria._client(env, login, None, what) as s:
+    with maria.session(conn, None, what) as s:
         host, datadir = s.query("SELECT @@hostname, @@datadir;")[0]
         return f"mariadb {host}:{datadir}"
 
