@@ -6,8 +6,10 @@ downtime window (S4.1-S4.5).
 The weekly and drill reports read the hosts' history records with a playbook run (kept in the
 audit trail, and named in the report's footer); the restore checklist reads the result of one
 recorded `spo restore` run; the downtime record reads the window's recorded runs (notices and
-downtime runs) in the runs directory. What the reports say is in report_render (report_downtime
-for the downtime record) and templates/report.
+downtime runs) in the runs directory; the quarterly report of the data bank (S0.4) reads the
+storage host's survey of the quarter, the hosts' history and the troubleshooting log. What the
+reports say is in report_render (report_downtime for the downtime record, report_quarterly for
+the quarterly one) and templates/report.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import click
 
-from spo import history_data, report_downtime, report_render
+from spo import history_data, quarter_data, report_downtime, report_quarterly, report_render
 from spo.host_data import events_dir, task_results
 from spo.records import RunRecord, read_records
 from spo.site_vars import site_settings
@@ -129,7 +131,8 @@ def hosts_of(run: RunRecord | None, records: list[dict]) -> tuple[str, ...]:
 @click.group()
 def report() -> None:
     """Printable reports from the records: weekly backup checklist (S3.5), restore drills
-    (S3.6), restore checklist for the head of SIRS (S3.8), planned downtime record (S4). In
+    (S3.6), restore checklist for the head of SIRS (S3.8), planned downtime record (S4),
+    quarterly report of the unit data bank (S0.4). In
     Bahasa Indonesia (default) or English, as Markdown or printable HTML."""
 
 
@@ -272,3 +275,43 @@ def downtime_(ctx: click.Context, window: str, lang: str, fmt: str, out: Path | 
         )
     site, tz = site_settings(Path(ctx.obj.inventory))
     emit(report_downtime.downtime(win, tz, lang, fmt, datetime.now(UTC), runs_dir, site), out)
+
+
+@report.command()
+@click.option(
+    "--quarter",
+    callback=quarter_data.parse_quarter,
+    metavar="YYYY-Qn",
+    help="The quarter, e.g. 2026-Q4 (default: the current quarter, up to now).",
+)
+@click.option("--host", default="storage_servers", show_default=True,
+              help="The data bank's host (or group).")  # fmt: skip
+@output_options
+@click.pass_context
+def quarterly(ctx: click.Context, quarter, host: str, lang: str, fmt: str, out) -> None:
+    """Quarterly report of the unit data bank (S0.4): storage per unit and free space, the
+    device's health, security (failed logins, refused accesses, account changes), integrity
+    checks, backups, and the troubleshooting log (`spo incident`), with sign-off fields."""
+    site, tz = site_settings(Path(ctx.obj.inventory))
+    now = datetime.now(UTC)
+    year, number = quarter or quarter_data.current(now.astimezone(tz))
+    start, end = quarter_data.bounds(year, number, tz)
+    if start > now:
+        raise ReportError(f"{year}-Q{number} has not begun: name a quarter up to this one")
+    until = min(end, now)
+    every_host = ctx.obj
+    surveys = quarter_data.surveys(ctx, start, until, host)
+    ctx.obj = every_host  # the backups of every host, not only the data bank's
+    records, run = read_history(ctx, start, ("integrity", "run"), None)
+    records = [r for r in records if report_render.within(r, start, until)]
+    incidents = quarter_data.incidents(Path(ctx.obj.inventory), start, until)
+    prov = report_render.Provenance(
+        hosts=tuple(sorted(set(surveys) | set(hosts_of(run, records)))),
+        start=start,
+        end=until,
+        run_id=run.id if run else None,
+        generated=now,
+    )
+    label = f"{year}-Q{number}"
+    emit(report_quarterly.quarterly(surveys, records, incidents, start, until, tz, lang, fmt,
+                                    prov, label, site), out)  # fmt: skip

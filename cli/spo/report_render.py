@@ -114,7 +114,7 @@ def duration(seconds: object, t: Texts) -> str:
     return " ".join(f"{n} {t(unit)}" for n, unit in parts[first : first + 2] if n)
 
 
-def _columns(t: Texts, *keys: str) -> list[str]:
+def columns(t: Texts, *keys: str) -> list[str]:
     return [t(f"col_{key}") for key in keys]
 
 
@@ -226,7 +226,7 @@ def render(doc: Document, fmt: str) -> str:
     return _environment().get_template(f"report.{fmt}.j2").render(doc=doc)
 
 
-def _signoff(t: Texts) -> dict[str, str]:
+def signoff_labels(t: Texts) -> dict[str, str]:
     return {
         "title": t("signoff"),
         "name": t("signoff_name"),
@@ -235,7 +235,7 @@ def _signoff(t: Texts) -> dict[str, str]:
     }
 
 
-def _footer(t: Texts, prov: Provenance, tz: tzinfo, count: int) -> list[str]:
+def history_footer(t: Texts, prov: Provenance, tz: tzinfo, count: int) -> list[str]:
     """Which records a report was rendered from (hosts, time range, run), and when."""
     start, end = clock(prov.start, tz), clock(prov.end, tz)
     return [
@@ -245,11 +245,11 @@ def _footer(t: Texts, prov: Provenance, tz: tzinfo, count: int) -> list[str]:
     ]
 
 
-def _site(records: Iterable[dict], site: str | None) -> str:
+def site_of(records: Iterable[dict], site: str | None) -> str:
     return next((r["site"] for r in records if r.get("site")), None) or site or "-"
 
 
-def _within(record: dict, start: datetime | None, end: datetime | None) -> bool:
+def within(record: dict, start: datetime | None, end: datetime | None) -> bool:
     moment = parse_time(record.get("time"))
     if moment is None:
         return False
@@ -278,7 +278,7 @@ def weekly_document(
 ) -> Document:
     """The weekly checklist of backup results: the records of [start, end) only."""
     t = Texts(lang)
-    inside = [r for r in records if _within(r, start, end)]
+    inside = [r for r in records if within(r, start, end)]
     by_kind: dict[str, list[dict]] = {}
     for record in inside:
         by_kind.setdefault(record.get("record", ""), []).append(record)
@@ -288,7 +288,7 @@ def weekly_document(
     period = f"{start.astimezone(tz).date()}{DASH}{last_day}"
     sections = [
         Section(t("weekly_checklist"), tables=[_weekly_checklist(t, runs, calendar, drills)]),
-        Section(t("weekly_summary"), tables=[_summary(t, runs)]),
+        Section(t("weekly_summary"), tables=[backup_summary(t, runs)]),
         Section(t("weekly_backups"), tables=[_backups(t, tz, runs)]),
         Section(
             t("weekly_manual"),
@@ -308,18 +308,18 @@ def weekly_document(
     return Document(
         lang=lang,
         title=t("weekly_title"),
-        site=_site(inside, site),
+        site=site_of(inside, site),
         subtitle=t("weekly_subtitle", week=week, period=period),
         fields=[
-            (t("field_site"), _site(inside, site)),
+            (t("field_site"), site_of(inside, site)),
             (t("field_week"), f"{week} ({period})"),
             (t("field_hosts"), names(prov.hosts)),
             (t("field_zone"), zone_label(tz, start)),
         ],
         sections=sections,
         signers=[Signer(t("prepared_by")), Signer(t("checked_by"))],
-        labels=_signoff(t),
-        footer=_footer(t, prov, tz, len(inside)),
+        labels=signoff_labels(t),
+        footer=history_footer(t, prov, tz, len(inside)),
         notice=notice,
     )
 
@@ -401,7 +401,9 @@ def _weekly_checklist(t: Texts, runs: list[dict], calendar: list[dict], drills: 
     return _checklist_table(t, items)
 
 
-def _summary(t: Texts, runs: list[dict]) -> Table:
+def backup_summary(t: Texts, runs: list[dict], tz: tzinfo | None = None) -> Table:
+    """Backups per host and source, then in all: how many succeeded and failed, and the size
+    the good ones stored; given the site's zone, also when the last good one was made."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in runs:
         groups.setdefault((r.get("host", "-"), r.get("source", "-")), []).append(r)
@@ -409,17 +411,27 @@ def _summary(t: Texts, runs: list[dict]) -> Table:
     for (host, source), group in sorted(groups.items()):
         ok = [r for r in group if r.get("result") == "ok"]
         total = sum(r.get("size_bytes") or 0 for r in ok)
-        rows.append([host, source, str(len(ok)), str(len(group) - len(ok)), size(total)])
+        failed = str(len(group) - len(ok))
+        rows.append([host, source, str(len(ok)), failed, size(total), *_last_good(ok, tz)])
     if rows:
         ok_total = sum(int(row[2]) for row in rows)
         failed_total = sum(int(row[3]) for row in rows)
-        stored = sum(r.get("size_bytes") or 0 for r in runs if r.get("result") == "ok")
-        rows.append([t("total"), "", str(ok_total), str(failed_total), size(stored)])
+        good = [r for r in runs if r.get("result") == "ok"]
+        stored = sum(r.get("size_bytes") or 0 for r in good)
+        total_row = [t("total"), "", str(ok_total), str(failed_total), size(stored)]
+        rows.append([*total_row, *_last_good(good, tz)])
     return Table(
-        [t("col_host"), t("col_source"), t("col_ok"), t("col_failed"), t("col_total_size")],
+        columns(t, "host", "source", "ok", "failed", "total_size", *(["last_ok"] if tz else [])),
         rows,
         empty=t("empty_backups"),
     )
+
+
+def _last_good(good: list[dict], tz: tzinfo | None) -> list[str]:
+    """The cell of the last good backup's time: none without a zone (the weekly summary)."""
+    if tz is None:
+        return []
+    return [clock(max(filter(None, (parse_time(r.get("time")) for r in good)), default=None), tz)]
 
 
 def _offsite(t: Texts, copies: list[dict]) -> str:
@@ -438,7 +450,7 @@ def _offsite(t: Texts, copies: list[dict]) -> str:
 
 def _backups(t: Texts, tz: tzinfo, runs: list[dict]) -> Table:
     return Table(
-        _columns(
+        columns(
             t, "time", "host", "source", "kind", "result", "size", "duration", "offsite", "error"
         ),
         [
@@ -461,7 +473,7 @@ def _backups(t: Texts, tz: tzinfo, runs: list[dict]) -> Table:
 
 def _manual(t: Texts, tz: tzinfo, runs: list[dict]) -> Table:
     return Table(
-        _columns(t, "time", "host", "source", "by", "reason", "destination", "result", "size"),
+        columns(t, "time", "host", "source", "by", "reason", "destination", "result", "size"),
         [
             [
                 clock(r.get("time"), tz),
@@ -481,7 +493,7 @@ def _manual(t: Texts, tz: tzinfo, runs: list[dict]) -> Table:
 
 def _full_runs(t: Texts, tz: tzinfo, runs: list[dict]) -> Table:
     return Table(
-        _columns(t, "time", "host", "source", "backup", "result", "size", "duration", "error"),
+        columns(t, "time", "host", "source", "backup", "result", "size", "duration", "error"),
         [
             [
                 clock(r.get("time"), tz),
@@ -527,7 +539,7 @@ def _calendar_detail(t: Texts, tz: tzinfo, record: dict) -> str:
 
 def _calendar(t: Texts, tz: tzinfo, calendar: list[dict]) -> Table:
     return Table(
-        _columns(t, "time", "host", "job", "result", "detail", "error"),
+        columns(t, "time", "host", "job", "result", "detail", "error"),
         [
             [
                 clock(c.get("time"), tz),
@@ -549,7 +561,7 @@ def _checks(checks: list[dict]) -> str:
 
 def _drill_rows(t: Texts, tz: tzinfo, drills: list[dict]) -> Table:
     return Table(
-        _columns(t, "time", "host", "source", "backup", "from", "checks", "rto", "rpo", "result"),
+        columns(t, "time", "host", "source", "backup", "from", "checks", "rto", "rpo", "result"),
         [
             [
                 _weekday(d.get("time"), tz, t),
@@ -570,7 +582,7 @@ def _drill_rows(t: Texts, tz: tzinfo, drills: list[dict]) -> Table:
 
 def _restore_rows(t: Texts, tz: tzinfo, restores: list[dict]) -> Table:
     return Table(
-        _columns(
+        columns(
             t,
             "time",
             "host",
@@ -607,7 +619,7 @@ def latest_drills(records: list[dict], since: datetime | None, until: datetime |
     """The last drill of each host and source in [since, until), by host and source."""
     latest: dict[tuple[str, str], dict] = {}
     for record in records:
-        if record.get("record") == "drill" and _within(record, since, until):
+        if record.get("record") == "drill" and within(record, since, until):
             key = (record.get("host", "-"), record.get("source", "-"))
             if key not in latest or parse_time(record["time"]) >= parse_time(latest[key]["time"]):
                 latest[key] = record
@@ -626,7 +638,7 @@ def drill_document(
     t = Texts(lang)
     drills = latest_drills(records, since, until)
     summary = Table(
-        _columns(t, "time", "host", "source", "backup", "from", "rto", "rpo", "result"),
+        columns(t, "time", "host", "source", "backup", "from", "rto", "rpo", "result"),
         [
             [
                 _weekday(d.get("time"), tz, t),
@@ -655,18 +667,18 @@ def drill_document(
     return Document(
         lang=lang,
         title=t("drill_title"),
-        site=_site(drills, site),
+        site=site_of(drills, site),
         subtitle=t("drill_subtitle", since=clock(since, tz), until=clock(until, tz)),
         fields=[
-            (t("field_site"), _site(drills, site)),
+            (t("field_site"), site_of(drills, site)),
             (t("field_period"), f"{clock(since, tz)}{DASH}{clock(until, tz)}"),
             (t("field_hosts"), names(prov.hosts)),
             (t("field_zone"), zone_label(tz, since)),
         ],
         sections=sections,
         signers=[Signer(t("prepared_by")), Signer(t("checked_by"))],
-        labels=_signoff(t),
-        footer=_footer(t, prov, tz, len(drills)),
+        labels=signoff_labels(t),
+        footer=history_footer(t, prov, tz, len(drills)),
         notice="" if drills else t("drill_nothing", since=clock(since, tz)),
         verdict=verdict,
     )
@@ -901,7 +913,7 @@ def restore_document(
     return Document(
         lang=lang,
         title=t("restore_title"),
-        site=_site(records, site),
+        site=site_of(records, site),
         subtitle=t(
             "restore_subtitle",
             host=names(prov.hosts),
@@ -909,7 +921,7 @@ def restore_document(
             when=clock(first.get("started_at") or first.get("time"), tz),
         ),
         fields=[
-            (t("field_site"), _site(records, site)),
+            (t("field_site"), site_of(records, site)),
             (t("field_run"), run.id),
             (t("field_zone"), zone_label(tz, generated)),
         ],
@@ -919,7 +931,7 @@ def restore_document(
             Signer(t("checked_by")),
             Signer(t("acknowledged_by"), people("instructed_by")),
         ],
-        labels=_signoff(t),
+        labels=signoff_labels(t),
         footer=footer,
         verdict=verdict,
     )

@@ -127,3 +127,26 @@ def hooks(lab):
 
     yield received
     lab_exec("nas", "pkill", "-f", "spo-lab-hooks", check=False)
+
+
+def md_rows(text: str, caption: str | None = None) -> list[list[str]]:
+    """The cells of every Markdown table row of a report (header rows included); with a
+    caption, only the rows of the table right under the line "*caption*"."""
+    lines = text.splitlines()
+    if caption is not None:
+        start = lines.index(f"*{caption}*")
+        lines = lines[start + 1 :]
+        ends = [i for i, line in enumerate(lines) if line.startswith(("*", "#"))]
+        lines = lines[: ends[0]] if ends else lines
+    return [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in lines
+        if line.startswith("| ") and not line.startswith("| ---")
+    ]
+
+
+def report(runs, *args: str) -> str:
+    """`spo report ...` rendered, as text."""
+    done = spo("--runs-dir", str(runs), "report", *args, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout

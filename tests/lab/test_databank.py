@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from labhelpers import LAB_INVENTORY, lab_exec, spo
+from labhelpers import LAB_INVENTORY, lab_exec, md_rows, report, spo
+from spo.report_render import size
 
 pytestmark = pytest.mark.lab
 
@@ -33,13 +34,13 @@ def lab_passwords() -> dict[str, str]:
     return yaml.safe_load(shown.stdout)["vault_data_bank_passwords"]
 
 
-def smb(user: str, password: str, share: str, command: str):
+def smb(user: str, password: str, share: str, command: str, *options: str):
     """smbclient on the application server, the password in a root-only file, not argv."""
     auth = f"/root/.smb-{user}"
     lab_exec(CLIENT, "sh", "-c", f"umask 077 && printf 'username = %s\\npassword = %s\\n' "
              f"'{user}' '{password}' > {auth}")  # fmt: skip
     return lab_exec(CLIENT, "smbclient", f"//{NAS}/{share}", "-A", auth, "-c", command,
-                    check=False)  # fmt: skip
+                    *options, check=False)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,9 @@ def test_a_removed_staff_member_loses_the_account_and_the_unit_keeps_the_files(
     finally:
         spo("--runs-dir", str(provisioned), "-l", NAS, "provision")  # budi back, as the lab has it
     assert smb("budi", bank["budi"], "rekam-medis", "ls").returncode == 0
+    changes = md_rows(report(provisioned, "quarterly", "--lang", "en"), "Account changes")
+    budi = [row[3] for row in changes[1:] if row[2] == "budi" and row[4] == "-"]
+    assert budi[-2:] == ["account removed", "account created"], changes
 
 
 def verify_units(runs) -> dict[str, dict]:
@@ -136,3 +140,40 @@ def test_integrity_tells_an_edit_from_corruption_and_a_deletion(bank, provisione
     assert recorded[-1]["record"] == "integrity" and recorded[-1]["suspect_count"] == 1
     [notice] = [m for m in mailbox()[mails_before:] if damage in m.replace("=\n", "")]
     assert "X-SPO-Event: integrity-suspect" in notice
+
+
+def test_the_quarterly_report_is_read_from_the_quarters_records(bank, provisioned, tmp_path):
+    workstation = f"UJI{time.strftime('%H%M%S')}"  # names this test's attempt in the log
+    wrong = smb("siti", "bukan-sandinya", "farmasi", "ls", "--netbiosname", workstation)
+    assert "NT_STATUS_LOGON_FAILURE" in wrong.stdout + wrong.stderr
+    refused = smb("siti", bank["siti"], "rekam-medis", "ls")
+    assert "NT_STATUS_ACCESS_DENIED" in refused.stdout + refused.stderr
+    verify_units(provisioned)  # an integrity check of this quarter
+    site = tmp_path / "site"
+    shutil.copytree(LAB_INVENTORY, site)
+    problem = f"Disk NAS penuh {time.strftime('%H%M%S')}"
+    spo("-i", str(site), "incident", "add", "--host", NAS, "--category", "hardware",
+        "--problem", problem, "--resolution", "Arsip lama dipindah ke disk eksternal")  # fmt: skip
+    text = report(provisioned, "quarterly", "--lang", "en")
+    client = "10.89.60.14"  # simrs-app's address in the lab network
+    logins = md_rows(text, "Failed logins")
+    mine = [row for row in logins[1:] if row[5] == workstation]
+    assert [(row[1], row[2], row[4], row[6]) for row in mine] == [
+        (NAS, "siti", client, "wrong password (NT_STATUS_WRONG_PASSWORD)")
+    ], logins
+    denied = md_rows(text, "Denied accesses")
+    assert any(row[2:5] == ["siti", client, "rekam-medis"] for row in denied[1:]), denied
+    # The space per unit is what the host holds now, counted there.
+    counted = lab_exec(NAS, "find", "/srv/databank/farmasi", "-type", "f", "-printf", "%s\n")
+    sizes = [int(n) for n in counted.stdout.split()]
+    units = {row[0]: row for row in md_rows(text, "Use per unit")[1:]}
+    assert units["farmasi"][1:4] == [NAS, str(len(sizes)), size(sum(sizes))]
+    checks = {row[0]: row for row in md_rows(text, "Checks per unit")[1:]}
+    assert int(checks["farmasi"][1]) >= 1 and int(checks["rekam-medis"][1]) >= 1
+    # The incident lives in the site's inventory: the report of this site shows it.
+    assert problem not in text
+    html = report(provisioned, "quarterly", "--lang", "id", "--format", "html")
+    assert "Login gagal" in html and workstation in html
+    of_site = spo("-i", str(site), "--runs-dir", str(provisioned), "report", "quarterly")
+    incidents = [row for row in md_rows(of_site.stdout) if problem in row]
+    assert len(incidents) == 1 and "Arsip lama dipindah ke disk eksternal" in incidents[0]

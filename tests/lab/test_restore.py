@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from labhelpers import lab_exec, spo
+from labhelpers import lab_exec, md_rows, report, spo
 from spo.report_render import size
 
 pytestmark = pytest.mark.lab
@@ -197,21 +197,6 @@ def test_a_stopped_database_is_database_damage(backed_up):
     assert "service postgresql@15-main is inactive" in diagnosis.stdout
     assert "--source simrs --into-production" in diagnosis.stdout
     assert "sik (mariadb): ok" in diagnosis.stdout
-
-
-def md_rows(text: str) -> list[list[str]]:
-    """The cells of every Markdown table row of a report (header rows included)."""
-    return [
-        [cell.strip() for cell in line.strip().strip("|").split("|")]
-        for line in text.splitlines()
-        if line.startswith("| ") and not line.startswith("| ---")
-    ]
-
-
-def report(runs, *args: str) -> str:
-    done = spo("--runs-dir", str(runs), "report", *args, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
