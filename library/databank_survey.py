@@ -21,7 +21,7 @@ options:
     description: Start of the period (ISO 8601 with a zone).
     type: str
     required: true
-  until:
+  before:
     description: End of the period, excluded (ISO 8601 with a zone).
     type: str
     required: true
@@ -43,7 +43,7 @@ EXAMPLES = r"""
 - name: Survey the data bank for the fourth quarter
   databank_survey:
     since: "2026-10-01T00:00:00+07:00"
-    until: "2027-01-01T00:00:00+07:00"
+    before: "2027-01-01T00:00:00+07:00"
   register: quarter
 """
 
@@ -81,15 +81,15 @@ def main() -> None:
         argument_spec={
             **modargs.host_config_spec(),
             "since": {"type": "str", "required": True},
-            "until": {"type": "str", "required": True},
+            "before": {"type": "str", "required": True},
             "services": {"type": "list", "elements": "str", "default": ["smbd"]},
             "group_prefix": {"type": "str", "default": "bank-"},
         },
         supports_check_mode=True,
     )
-    since, until = _moment(module, "since"), _moment(module, "until")
+    since, until = _moment(module, "since"), _moment(module, "before")
     if until <= since:
-        module.fail_json(msg=f"until ({module.params['until']}) must be after since "
+        module.fail_json(msg=f"before ({module.params['before']}) must be after since "
                              f"({module.params['since']})")  # fmt: skip
     try:
         cfg = config.load(Path(module.params["config"]))

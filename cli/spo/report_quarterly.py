@@ -119,6 +119,20 @@ def _free_cell(fs: dict) -> str:
     return f"{FAIL} {free:.1f}" if free < LOW_FREE else f"{free:.1f}"
 
 
+def over_quota(unit: dict) -> bool:
+    used, quota = unit.get("bytes"), unit.get("quota_bytes")
+    return isinstance(used, int) and isinstance(quota, int) and used > quota
+
+
+def _quota(unit: dict) -> str:
+    """ "1.0 GB (12.5 %)", marked when the unit is above it; "-" without a quota."""
+    used, quota = unit.get("bytes"), unit.get("quota_bytes")
+    if not isinstance(quota, int):
+        return "-"
+    share = f" ({100 * used / quota:.1f} %)" if isinstance(used, int) and quota > 0 else ""
+    return f"{FAIL if over_quota(unit) else ''} {size(quota)}{share}".strip()
+
+
 def _unit_row(tz: tzinfo, host: str, unit: dict, checks: list[dict]) -> list[str]:
     """A unit as the survey found it, its growth and its last integrity check."""
     return [
@@ -127,6 +141,7 @@ def _unit_row(tz: tzinfo, host: str, unit: dict, checks: list[dict]) -> list[str
         text(unit.get("files")),
         size(unit.get("bytes")),
         _growth(checks, unit.get("bytes")),
+        _quota(unit),
         clock(checks[-1].get("time"), tz) if checks else "-",
         f"{FAIL} {unit['error']}" if unit.get("error") else "-",
     ]
@@ -135,7 +150,7 @@ def _unit_row(tz: tzinfo, host: str, unit: dict, checks: list[dict]) -> list[str
 def _storage(t: Texts, tz: tzinfo, hosts: list[dict], checks: list[dict]) -> Section:
     by_unit = _by_unit(checks)
     units = Table(
-        columns(t, "unit", "host", "files", "used", "growth", "last_check", "error"),
+        columns(t, "unit", "host", "files", "used", "growth", "quota", "last_check", "error"),
         [
             _unit_row(tz, s["host"], u, by_unit.get(text(u.get("unit")), []))
             for s in hosts
@@ -176,6 +191,19 @@ def _storage(t: Texts, tz: tzinfo, hosts: list[dict], checks: list[dict]) -> Sec
         )
         for host, fs in filesystems
         if _low(fs)
+    ]
+    low += [
+        f"{FAIL} "
+        + t(
+            "quarterly_over_quota",
+            unit=text(u.get("unit")),
+            host=s["host"],
+            used=size(u.get("bytes")),
+            quota=size(u.get("quota_bytes")),
+        )
+        for s in hosts
+        for u in s.get("units") or []
+        if over_quota(u)
     ]
     return Section(t("quarterly_storage"), tables=[units, table], note=" ".join(low))
 
@@ -557,6 +585,7 @@ def _verdict(
         still_open,
         any(c.get("result") == "failed" for c in checks),
         any(_low(fs) for s in hosts for fs in s.get("filesystems") or []),
+        any(over_quota(u) for s in hosts for u in s.get("units") or []),
         any(d.get("passed") is False for s in hosts for d in s.get("smart") or []),
         any(v.get("active") != "active" for s in hosts for v in s.get("services") or []),
     ]

@@ -104,6 +104,7 @@ class Unit:
 
     name: str
     path: Path
+    quota_bytes: int | None = None  # the unit's share of the data bank; None: no quota
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,11 @@ def load(path: Path = DEFAULT_PATH) -> Config:
 
 def _databank(sec: _Section) -> Databank:
     units = tuple(
-        Unit(name=unit.get("name", LABEL), path=unit.path("path"))
+        Unit(
+            name=unit.get("name", LABEL),
+            path=unit.path("path"),
+            quota_bytes=unit.get("quota_bytes", COUNT, None, nullable=True),
+        )
         for unit in (
             _Section(sec.file, f"{sec.key('units')}[{i}]", item, tuple(Unit.__annotations__))
             for i, item in enumerate(sec.get("units", list_of((lambda _v: True, "object")), []))

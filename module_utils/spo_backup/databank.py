@@ -102,6 +102,8 @@ def new_record(cfg: Config, unit: Unit, started: datetime) -> dict:
         "baseline": False,
         "files": None,
         "bytes": None,
+        "quota_bytes": unit.quota_bytes,
+        "over_quota": None,  # bytes above the unit's quota, once counted
         "unchanged": None,
     }
     for name in ("added", "changed", "suspect", "deleted"):
@@ -148,6 +150,11 @@ def _check(unit: Unit, root: Path, started: datetime, record: dict) -> None:
         bytes=sum(e["size"] for e in current.values() if "link" not in e and "type" not in e),
         unchanged=found.pop("unchanged"),
     )
+    if unit.quota_bytes is not None:
+        record["over_quota"] = max(0, record["bytes"] - unit.quota_bytes)
+        if record["over_quota"]:
+            log.warning("data bank unit %s uses %d bytes above its quota of %d", unit.name,
+                        record["over_quota"], unit.quota_bytes)  # fmt: skip
     for name, entries in found.items():
         record.update({name: entries[:LISTED], f"{name}_count": len(entries)})
     try:
@@ -429,6 +436,9 @@ def summary(record: dict) -> str:
             for name in ("added", "changed", "deleted", "suspect")
         )
         text += f", {record['unchanged']} unchanged"
+    if record.get("over_quota"):
+        text += f"; {notify.human_size(record['over_quota'])} over its quota of "
+        text += notify.human_size(record["quota_bytes"])
     return text + (f"; {record['error']}" if record["error"] else "")
 
 

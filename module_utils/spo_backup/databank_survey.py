@@ -31,7 +31,7 @@ def survey(
         "time": manifest.iso(manifest.utc_now()),
         "since": manifest.iso(since),
         "until": manifest.iso(until),
-        "units": [unit_usage(u.name, u.path) for u in units],
+        "units": [{**unit_usage(u.name, u.path), "quota_bytes": u.quota_bytes} for u in units],
         "filesystems": filesystems({u.name: u.path for u in units}),
         "services": [service(name) for name in services],
         **uptime(),

@@ -103,6 +103,21 @@ def test_the_first_check_is_a_baseline_then_nothing_changed(bank, folder, smtp) 
     assert text.stdout.startswith(f"{UNIT} ({folder}): OK, 4 file(s), 68 B: 0 added, 0 changed")
 
 
+def test_a_unit_above_its_quota_is_said_and_within_it_is_not(bank, folder, tmp_path) -> None:
+    total = sum(map(len, FILES.values()))
+    host = bank(units=[{"name": UNIT, "path": str(folder), "quota_bytes": total - 8}])
+    code, [record] = verify(host)
+    assert code == 0, "a full quota is for the unit to tidy, not a damaged file"
+    assert (record["quota_bytes"], record["over_quota"]) == (total - 8, 8)
+    assert "8 B over its quota of 60 B" in host.run("databank", "verify").stdout
+    (tmp_path / "roomy").mkdir()
+    roomy = Host(tmp_path / "roomy", tmp_path / "nas", [], databank={
+        "units": [{"name": UNIT, "path": str(folder), "quota_bytes": total}]})  # fmt: skip
+    code, [within] = verify(roomy)
+    assert code == 0 and within["over_quota"] == 0
+    assert "over its quota" not in roomy.run("databank", "verify").stdout
+
+
 def test_editing_adding_and_deleting_are_normal_changes(bank, folder, smtp) -> None:
     host = bank()
     verify(host)

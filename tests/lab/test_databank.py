@@ -168,6 +168,7 @@ def test_the_quarterly_report_is_read_from_the_quarters_records(bank, provisione
     sizes = [int(n) for n in counted.stdout.split()]
     units = {row[0]: row for row in md_rows(text, "Use per unit")[1:]}
     assert units["farmasi"][1:4] == [NAS, str(len(sizes)), size(sum(sizes))]
+    assert units["rekam-medis"][5].startswith("1.0 GB ("), "its quota in the lab inventory"
     checks = {row[0]: row for row in md_rows(text, "Checks per unit")[1:]}
     assert int(checks["farmasi"][1]) >= 1 and int(checks["rekam-medis"][1]) >= 1
     # The incident lives in the site's inventory: the report of this site shows it.

@@ -266,6 +266,29 @@ def test_enough_free_space_is_not_flagged():
 
 
 @pytest.mark.parametrize(("lang", "fmt"), FORMS)
+def test_a_unit_above_its_quota_is_flagged(lang, fmt):
+    quotas = survey()
+    quotas["units"][0] |= {"quota_bytes": 2 * GB}  # farmasi: 3.0 GB used
+    quotas["units"][1] |= {"quota_bytes": 240 * GB}  # rekam-medis: 120 GB, half
+    out = quarterly(lang, fmt, surveys={NAS: quotas})
+    t = report_render.Texts(lang)
+    units = table(out, fmt, t("quarterly_storage"), 0)
+    quota = {r[t("col_unit")]: r[t("col_quota")] for r in units}
+    assert quota == {"farmasi": "✘ 2.0 GB (150.0 %)", "rekam-medis": "240.0 GB (50.0 %)",
+                     "keuangan": "-"}  # fmt: skip
+    over = t("quarterly_over_quota", unit="farmasi", host=NAS, used="3.0 GB", quota="2.0 GB")
+    text = flat(sections(out, fmt)[t("quarterly_storage")]["text"])
+    assert f"✘ {flat(over)}" in text and "rekam-medis uses" not in text
+
+
+def test_a_unit_is_over_its_quota_only_above_it():
+    quiet = survey()
+    quiet["units"][0] |= {"quota_bytes": 4 * GB}
+    assert not report_quarterly.over_quota(quiet["units"][0])
+    assert report_quarterly.over_quota(quiet["units"][0] | {"bytes": 4 * GB + 1})
+
+
+@pytest.mark.parametrize(("lang", "fmt"), FORMS)
 def test_the_device_health(lang, fmt):
     out = quarterly(lang, fmt)
     t = report_render.Texts(lang)

@@ -9,8 +9,8 @@ from spo_backup import config, databank
 from spo_backup.config import ConfigError, Databank, Unit
 
 UNITS = [
-    {"name": "rekam-medis", "path": "/srv/databank/rekam-medis"},
-    {"name": "keuangan", "path": "/srv/databank/keuangan"},
+    {"name": "rekam-medis", "path": "/srv/databank/rekam-medis", "quota_bytes": 50 * 2**30},
+    {"name": "keuangan", "path": "/srv/databank/keuangan", "quota_bytes": None},
 ]
 
 
@@ -18,7 +18,7 @@ def test_the_units_and_the_state_folder_load(backup_json, tmp_path) -> None:
     cfg = config.load(backup_json(databank={"units": UNITS, "state_dir": "/var/lib/spo/bank"}))
     assert cfg.databank == Databank(
         units=(
-            Unit("rekam-medis", Path("/srv/databank/rekam-medis")),
+            Unit("rekam-medis", Path("/srv/databank/rekam-medis"), quota_bytes=50 * 2**30),
             Unit("keuangan", Path("/srv/databank/keuangan")),
         ),
         state_dir=Path("/var/lib/spo/bank"),
@@ -71,7 +71,11 @@ def test_an_unknown_unit_is_refused_with_the_known_ones(backup_json) -> None:
         ),
         (
             {"units": [{"name": "x", "path": "/srv/x", "owner": "rm"}]},
-            "databank.units[0]: unknown key(s) owner; expected only name, path",
+            "databank.units[0]: unknown key(s) owner; expected only name, path, quota_bytes",
+        ),
+        (
+            {"units": [{"name": "x", "path": "/srv/x", "quota_bytes": "50G"}]},
+            'databank.units[0].quota_bytes: expected an int >= 0 or null, found "50G"',
         ),
         (
             {"units": [UNITS[0], {**UNITS[1], "name": "rekam-medis"}]},
