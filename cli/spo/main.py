@@ -18,6 +18,7 @@ from spo.paths import default_inventory, default_runs_dir
 COMMANDS = {
     "archive": "spo.archive:archive",
     "backup": "spo.backup:backup",
+    "change": "spo.change:change",
     "databank": "spo.databank:databank",
     "diagnose": "spo.diagnose:diagnose",
     "downtime": "spo.downtime:downtime",

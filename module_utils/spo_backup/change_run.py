@@ -46,6 +46,21 @@ class Request:
     approved_by: tuple[str, ...] = ()  # "role: name" in chain order, for the manifest's reason
 
 
+def source_for(cfg: Config, engine: str, database: str) -> str:
+    """The name of the host's source that backs up ``database`` of ``engine``: the change
+    request names the database, the host's configuration knows how to reach and back it up."""
+    found = [s.name for s in cfg.sources if s.type == engine and s.database == database]
+    if len(found) != 1:
+        known = ", ".join(f"{s.database} ({s.type})" for s in cfg.sources if s.database) or "none"
+        raise Refused(
+            f"{cfg.host} has {'no' if not found else len(found)} backup source(s) for the "
+            f"{engine} database {database}; it backs up: {known}",
+            "a change is applied only to a database the host backs up (the pre-change backup "
+            "comes first): correct the request's host or database",
+        )
+    return found[0]
+
+
 def run(cfg: Config, req: Request) -> dict:
     """Apply the change; return its record (also appended to the history)."""
     started, clock = manifest.utc_now(), time.monotonic()

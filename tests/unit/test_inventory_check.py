@@ -324,6 +324,7 @@ def test_schema_is_valid_and_its_defaults_pass_it():
     Draft202012Validator.check_schema(schema)
     policy = {key: schema["properties"][key] for key in schema["required"]}
     assert set(schema["properties"]) - set(policy) == {
+        "spo_change_approvers",  # optional: the SPO chain is its default (S3.9)
         "spo_lab_network",
         "spo_lab_subnet",
         "spo_lab_ip",
