@@ -20,7 +20,15 @@ from pathlib import Path
 
 import click
 
-from spo import history_data, quarter_data, report_downtime, report_quarterly, report_render
+from spo import (
+    change_log,
+    history_data,
+    quarter_data,
+    report_change,
+    report_downtime,
+    report_quarterly,
+    report_render,
+)
 from spo.host_data import events_dir, task_results
 from spo.records import RunRecord, read_records
 from spo.site_vars import site_settings
@@ -132,7 +140,7 @@ def hosts_of(run: RunRecord | None, records: list[dict]) -> tuple[str, ...]:
 def report() -> None:
     """Printable reports from the records: weekly backup checklist (S3.5), restore drills
     (S3.6), restore checklist for the head of SIRS (S3.8), planned downtime record (S4),
-    quarterly report of the unit data bank (S0.4). In
+    quarterly report of the unit data bank (S0.4), a database change's report (S3.9). In
     Bahasa Indonesia (default) or English, as Markdown or printable HTML."""
 
 
@@ -315,3 +323,20 @@ def quarterly(ctx: click.Context, quarter, host: str, lang: str, fmt: str, out) 
     label = f"{year}-Q{number}"
     emit(report_quarterly.quarterly(surveys, records, incidents, start, until, tz, lang, fmt,
                                     prov, label, site), out)  # fmt: skip
+
+
+@report.command(name="change")
+@click.argument("change_id")
+@output_options
+@click.pass_context
+def change_(ctx: click.Context, change_id: str, lang: str, fmt: str, out: Path | None) -> None:
+    """Report of one database change (S3.9; CHANGE_ID: its id or a unique prefix, see `spo
+    change list`): the request and its SQL, every approval of the chain in order, the
+    pre-change backup, the statements with their rows, the result; with sign-off fields."""
+    inventory = Path(ctx.obj.inventory)
+    try:
+        found = change_log.find(inventory, change_id)
+    except change_log.ChangeError as exc:
+        raise ReportError(str(exc)) from None
+    site, tz = site_settings(inventory)
+    emit(report_change.report(found, tz, lang, fmt, datetime.now(UTC), site), out)
