@@ -79,6 +79,13 @@ def archive() -> None:
 @click.option(
     "--handed-to", required=True, callback=not_blank, help="Who received the medium (IT support)."
 )
+@click.option(
+    "--from",
+    "folder",
+    callback=not_blank,
+    help="The folder on the host that holds the backup, e.g. the external disk of a manual "
+    "backup (default: the host's backup root).",
+)
 @click.option("--note", callback=not_blank, help="Anything else the record should say.")
 @click.option(
     "--again",
@@ -86,7 +93,7 @@ def archive() -> None:
     help="Record it even though this backup is already recorded on this medium.",
 )
 @click.pass_context
-def add(ctx: click.Context, backup, host, medium, handed_to, note, again) -> None:
+def add(ctx: click.Context, backup, host, medium, handed_to, folder, note, again) -> None:
     """Record that BACKUP on HOST was handed over on an archive medium.
 
     Writes one new file under <inventory>/archive/<year>/; commit it to the site's git
@@ -100,7 +107,8 @@ def add(ctx: click.Context, backup, host, medium, handed_to, note, again) -> Non
         refuse(register.refuse_duplicate, entries, backup, medium)
 
     ctx.obj = dataclasses.replace(ctx.obj, limit=host)
-    run = run_playbook(ctx.obj, PLAYBOOK, f"archive add {backup}", {"archive_backup": backup})
+    extravars = {"archive_backup": backup, **({"archive_from": folder} if folder else {})}
+    run = run_playbook(ctx.obj, PLAYBOOK, f"archive add {backup}", extravars)
     if not run.ok:
         summarize(run)
         sys.exit(2 if run.hosts else 1)

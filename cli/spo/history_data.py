@@ -14,14 +14,19 @@ TASK = "Read the history records"
 
 
 def fetch(
-    ctx: click.Context, since: datetime | None, kinds: tuple[str, ...] = (), host: str | None = None
+    ctx: click.Context,
+    since: datetime | None,
+    kinds: tuple[str, ...] = (),
+    host: str | None = None,
+    name: str = "report",
 ) -> list[dict]:
     """Every host's records of ``kinds`` (all when empty) since ``since``, oldest first; each
-    carries the host it came from as ``host`` (the engine writes it too)."""
+    carries the host it came from as ``host`` (the engine writes it too). The reading run is
+    recorded under the command ``name``."""
     extravars = {"spo_history_records": list(kinds)}
     if since is not None:
         extravars["spo_history_since"] = since.isoformat()
-    results = read_task_results(ctx, PLAYBOOK, TASK, "report", host, extravars=extravars)
+    results = read_task_results(ctx, PLAYBOOK, TASK, name, host, extravars=extravars)
     records = [
         {**record, "host": record.get("host") or res.get("host") or name}
         for name, res in results.items()

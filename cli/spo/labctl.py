@@ -35,6 +35,19 @@ class LabHost:
     container: str
     ip: str
     fuse: bool
+    services: tuple[str, ...] = ()  # the lab's stand-ins this host runs (STAND_INS)
+
+
+MAILDIR = "/var/lib/spo-lab/mail"
+HOOKDIR = "/var/lib/spo-lab/hooks"
+# Stand-ins for what a hospital has and the lab does not: its mail relay (every mail kept
+# as a file) and the departments' webhook endpoints. Transient systemd units in the host
+# named by spo_lab_services, started by `spo lab up` (again after a restart of the host).
+STAND_INS = {
+    "mail": ["python3", "-m", "aiosmtpd", "-n", "-l", "0.0.0.0:8025",
+             "-c", "aiosmtpd.handlers.Mailbox", MAILDIR],
+    "webhook": ["python3", "/usr/local/lib/spo-lab/webhook_receiver.py", HOOKDIR],
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -79,8 +92,15 @@ def load_spec(inventory: Path) -> LabSpec:
                 "network (spo_lab_network, spo_lab_subnet)"
             )
         network, subnet = hv["spo_lab_network"], hv.get("spo_lab_subnet")
+        services = tuple(hv.get("spo_lab_services") or ())
+        unknown = sorted(set(services) - set(STAND_INS))
+        if unknown:
+            raise LabError(f"{inventory}: host {name}: spo_lab_services {', '.join(unknown)}: "
+                           f"expected some of {', '.join(STAND_INS)}")  # fmt: skip
         hosts.append(
-            LabHost(name, hv["ansible_host"], hv["spo_lab_ip"], bool(hv.get("spo_lab_fuse")))
+            LabHost(
+                name, hv["ansible_host"], hv["spo_lab_ip"], bool(hv.get("spo_lab_fuse")), services
+            )
         )
     if not hosts:
         raise LabError(f"{inventory}: no hosts; is this a lab inventory?")
@@ -255,7 +275,26 @@ def up(spec: LabSpec, say) -> dict[str, str]:
     states = wait_booted(spec)
     for host in spec.hosts:
         say(f"host     {host.name:<14} {actions[host.name]:<10} systemd {states[host.name]}")
+        for service in host.services:
+            say(f"service  {host.name:<14} {service:<10} {ensure_stand_in(host, service)}")
     return actions
+
+
+def ensure_stand_in(host: LabHost, service: str) -> str:
+    """Start the stand-in unless it runs; "running" or "started"."""
+    unit = f"spo-lab-{service}"
+    if podman("exec", host.container, "systemctl", "is-active", "--quiet", unit,
+              check=False).returncode == 0:  # fmt: skip
+        return "running"
+    podman("exec", host.container, "mkdir", "-p", "/var/lib/spo-lab")  # the folders' parent
+    if service == "webhook":
+        podman("exec", host.container, "mkdir", "-p", "/usr/local/lib/spo-lab")
+        podman("cp", str(LAB_DIR / "stand-ins" / "webhook_receiver.py"),
+               f"{host.container}:/usr/local/lib/spo-lab/webhook_receiver.py")  # fmt: skip
+    podman("exec", host.container, "systemctl", "reset-failed", unit, check=False)
+    podman("exec", host.container, "systemd-run", f"--unit={unit}", "--collect",
+           *STAND_INS[service])  # fmt: skip
+    return "started"
 
 
 def status(spec: LabSpec) -> list[dict[str, str]]:

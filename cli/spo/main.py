@@ -17,9 +17,11 @@ from spo.paths import default_inventory, default_runs_dir
 # command name -> "module:attribute" of the click command or group.
 COMMANDS = {
     "archive": "spo.archive:archive",
+    "audit": "spo.audit:audit",
     "backup": "spo.backup:backup",
     "change": "spo.change:change",
     "databank": "spo.databank:databank",
+    "demo": "spo.demo:demo",
     "diagnose": "spo.diagnose:diagnose",
     "downtime": "spo.downtime:downtime",
     "incident": "spo.incident:incident",

@@ -24,6 +24,7 @@ from spo import (
     change_log,
     history_data,
     quarter_data,
+    report_archive,
     report_change,
     report_downtime,
     report_quarterly,
@@ -75,7 +76,11 @@ def output_options(command):
     return command
 
 
-def emit(text: str, out: Path | None) -> None:
+def emit(text: str, out: Path | None, kept: tuple[click.Context, str, str, str, str]) -> None:
+    """Print or write the report, and keep a copy on record (report_archive); ``kept`` is
+    (context, report kind, its subject, language, format)."""
+    ctx, kind, subject, lang, fmt = kept
+    report_archive.keep(ctx.obj.runs_dir, kind, subject, lang, fmt, text)
     if out is None:
         click.echo(text, nl=False)
         return
@@ -116,7 +121,7 @@ def reading_run(runs_dir: Path, since: datetime) -> RunRecord | None:
     found = [
         r
         for r in records
-        if r.command == HISTORY_COMMAND
+        if r.command.split()[0] == HISTORY_COMMAND
         and (started := report_render.parse_time(r.started)) is not None
         and started >= floor
     ]
@@ -124,9 +129,11 @@ def reading_run(runs_dir: Path, since: datetime) -> RunRecord | None:
 
 
 def read_history(ctx: click.Context, since: datetime, kinds: tuple[str, ...], host):
-    """The hosts' records since ``since`` and the run that brought them (None if not found)."""
+    """The hosts' records since ``since`` and the run that brought them (None if not found);
+    the run is recorded as "report <the report's name>"."""
     asked = datetime.now(UTC)
-    records = history_data.fetch(ctx, since, kinds=kinds, host=host)
+    name = f"{HISTORY_COMMAND} {ctx.info_name}"
+    records = history_data.fetch(ctx, since, kinds=kinds, host=host, name=name)
     return records, reading_run(ctx.obj.runs_dir, asked)
 
 
@@ -170,7 +177,8 @@ def weekly(ctx: click.Context, week, host, lang: str, fmt: str, out: Path | None
         generated=datetime.now(UTC),
     )
     label = f"{year}-W{number:02d}"
-    emit(report_render.weekly(records, start, end, tz, lang, fmt, prov, label, site), out)
+    text = report_render.weekly(records, start, end, tz, lang, fmt, prov, label, site)
+    emit(text, out, (ctx, "weekly", label, lang, fmt))
 
 
 @report.command()
@@ -196,7 +204,8 @@ def drill(ctx: click.Context, since, host, lang: str, fmt: str, out: Path | None
         run_id=run.id if run else None,
         generated=now,
     )
-    emit(report_render.drill(records, start, now, tz, lang, fmt, prov, site), out)
+    text = report_render.drill(records, start, now, tz, lang, fmt, prov, site)
+    emit(text, out, (ctx, "drill", f"{start:%Y-%m-%d}", lang, fmt))
 
 
 def find_run(runs_dir: Path, run_id: str) -> RunRecord:
@@ -248,7 +257,8 @@ def restore_(ctx: click.Context, run_id: str, lang: str, fmt: str, out: Path | N
     run = find_run(ctx.obj.runs_dir, run_id)
     restores = restore_records(run)
     site, tz = site_settings(Path(ctx.obj.inventory))
-    emit(report_render.restore(restores, run, tz, lang, fmt, datetime.now(UTC), site), out)
+    text = report_render.restore(restores, run, tz, lang, fmt, datetime.now(UTC), site)
+    emit(text, out, (ctx, "restore", run.id, lang, fmt))
 
 
 def parse_window(_ctx, param: click.Parameter, value: str) -> str:
@@ -282,7 +292,8 @@ def downtime_(ctx: click.Context, window: str, lang: str, fmt: str, out: Path | 
             f"--window {window}` (the downtime itself); run them with this --runs-dir"
         )
     site, tz = site_settings(Path(ctx.obj.inventory))
-    emit(report_downtime.downtime(win, tz, lang, fmt, datetime.now(UTC), runs_dir, site), out)
+    text = report_downtime.downtime(win, tz, lang, fmt, datetime.now(UTC), runs_dir, site)
+    emit(text, out, (ctx, "downtime", window, lang, fmt))
 
 
 @report.command()
@@ -321,8 +332,9 @@ def quarterly(ctx: click.Context, quarter, host: str, lang: str, fmt: str, out) 
         generated=now,
     )
     label = f"{year}-Q{number}"
-    emit(report_quarterly.quarterly(surveys, records, incidents, start, until, tz, lang, fmt,
-                                    prov, label, site), out)  # fmt: skip
+    text = report_quarterly.quarterly(surveys, records, incidents, start, until, tz, lang, fmt,
+                                      prov, label, site)  # fmt: skip
+    emit(text, out, (ctx, "quarterly", label, lang, fmt))
 
 
 @report.command(name="change")
@@ -339,4 +351,5 @@ def change_(ctx: click.Context, change_id: str, lang: str, fmt: str, out: Path |
     except change_log.ChangeError as exc:
         raise ReportError(str(exc)) from None
     site, tz = site_settings(inventory)
-    emit(report_change.report(found, tz, lang, fmt, datetime.now(UTC), site), out)
+    text = report_change.report(found, tz, lang, fmt, datetime.now(UTC), site)
+    emit(text, out, (ctx, "change", found.request.id, lang, fmt))

@@ -11,10 +11,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from spo.labctl import HOOKDIR, MAILDIR
 
 ROOT = Path(__file__).resolve().parents[2]
 SPO = Path(sys.executable).with_name("spo")
@@ -58,9 +59,6 @@ def lab() -> Path:
     return LAB_INVENTORY
 
 
-MAILDIR = "/var/tmp/spo-lab-mail"
-
-
 @pytest.fixture(scope="session")
 def provisioned(lab, tmp_path_factory) -> Path:
     """The lab seeded with sample data and provisioned once for the session; the runs' dir."""
@@ -72,14 +70,7 @@ def provisioned(lab, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def mailbox(lab):
-    """A real SMTP server (aiosmtpd) on the nas host, the lab's mail relay."""
-    lab_exec("nas", "rm", "-rf", MAILDIR)
-    podman("exec", "--detach", "spo-lab-nas", "python3", "-m", "aiosmtpd", "-n",
-           "-l", "0.0.0.0:8025", "-c", "aiosmtpd.handlers.Mailbox", MAILDIR)  # fmt: skip
-    for _ in range(50):
-        if lab_exec("nas", "ss", "-ltn", "sport = :8025", check=False).stdout.count("LISTEN"):
-            break
-        time.sleep(0.2)
+    """The lab's mail relay stand-in on nas (`spo lab up` runs it): the mails it received."""
 
     def messages() -> list[str]:
         listing = lab_exec("nas", "sh", "-c", f"ls {MAILDIR}/new 2>/dev/null", check=False)
@@ -88,45 +79,19 @@ def mailbox(lab):
             for name in sorted(listing.stdout.split())
         ]
 
-    yield messages
-    lab_exec("nas", "pkill", "-f", "aiosmtpd", check=False)
-
-
-HOOKDIR = "/var/tmp/spo-lab-hooks"
-# A webhook receiver on the nas host: each POST body saved as <n>.json with its path.
-RECEIVER = """
-import http.server, json, os, sys
-folder = sys.argv[1]
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        name = os.path.join(folder, f"{len(os.listdir(folder)):04d}.json")
-        with open(name, "w") as out:
-            json.dump({"path": self.path, "body": json.loads(body)}, out)
-        self.send_response(204)
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-http.server.HTTPServer(("0.0.0.0", 8026), Hook).serve_forever()
-"""
+    return messages
 
 
 @pytest.fixture(scope="session")
 def hooks(lab):
-    """A real HTTP webhook receiver on the nas host, port 8026; returns what it received."""
-    lab_exec("nas", "sh", "-c", f"rm -rf {HOOKDIR} && mkdir -p {HOOKDIR}")
-    podman("exec", "--detach", "spo-lab-nas", "python3", "-c", RECEIVER, HOOKDIR)
-    for _ in range(50):
-        if lab_exec("nas", "ss", "-ltn", "sport = :8026", check=False).stdout.count("LISTEN"):
-            break
-        time.sleep(0.2)
+    """The lab's webhook receiver stand-in on nas, port 8026: what it received."""
 
     def received() -> list[dict]:
-        listing = lab_exec("nas", "sh", "-c", f"ls {HOOKDIR}", check=False).stdout.split()
-        return [json.loads(lab_exec("nas", "cat", f"{HOOKDIR}/{n}").stdout) for n in listing]
+        listing = lab_exec("nas", "sh", "-c", f"ls {HOOKDIR} 2>/dev/null", check=False)
+        return [json.loads(lab_exec("nas", "cat", f"{HOOKDIR}/{n}").stdout)
+                for n in sorted(listing.stdout.split())]  # fmt: skip
 
-    yield received
-    lab_exec("nas", "pkill", "-f", "spo-lab-hooks", check=False)
+    return received
 
 
 def md_rows(text: str, caption: str | None = None) -> list[list[str]]:

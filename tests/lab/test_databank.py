@@ -140,6 +140,11 @@ def test_integrity_tells_an_edit_from_corruption_and_a_deletion(bank, provisione
     assert recorded[-1]["record"] == "integrity" and recorded[-1]["suspect_count"] == 1
     [notice] = [m for m in mailbox()[mails_before:] if damage in m.replace("=\n", "")]
     assert "X-SPO-Event: integrity-suspect" in notice
+    # The damaged file is removed, as IT would before restoring it: the unit is clean again
+    # (a suspect file is reported by every check until it is restored, edited or deleted).
+    lab_exec(NAS, "rm", f"{folder}/{damage}")
+    cleaned = verify_units(provisioned)["farmasi"]
+    assert cleaned["result"] == "ok" and cleaned["deleted"] == [damage]
 
 
 def test_the_quarterly_report_is_read_from_the_quarters_records(bank, provisioned, tmp_path):

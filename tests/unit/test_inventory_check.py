@@ -329,6 +329,7 @@ def test_schema_is_valid_and_its_defaults_pass_it():
         "spo_lab_subnet",
         "spo_lab_ip",
         "spo_lab_fuse",
+        "spo_lab_services",
     }
     for key, prop in policy.items():
         assert prop["description"], key

@@ -847,7 +847,7 @@ def test_report_weekly_reads_the_week_and_names_the_run_that_read_it(tmp_path, m
     runs = tmp_path / "runs"
     asked = {}
 
-    def fetch(ctx, since, kinds=(), host=None):
+    def fetch(ctx, since, kinds=(), host=None, name="report"):
         asked.update(since=since, kinds=kinds, host=host)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         reading = run_record(runs, "20261207T020000Z-report-ab12", "report", started=now)
@@ -877,7 +877,7 @@ def test_report_weekly_reads_the_week_and_names_the_run_that_read_it(tmp_path, m
 def test_report_drill_defaults_to_the_last_seven_days(tmp_path, monkeypatch):
     asked = {}
 
-    def fetch(ctx, since, kinds=(), host=None):
+    def fetch(ctx, since, kinds=(), host=None, name="report"):
         asked.update(since=since, kinds=kinds)
         return []
 
