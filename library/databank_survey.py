@@ -49,8 +49,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 survey:
-  description: units (files, bytes), filesystems (size, used, free), smart, uptime_seconds,
-    booted, services, failed_logins / denied / accounts (each count and events, the latest
+  description: units (files, bytes, quota_bytes), filesystems (size, used, free), smart,
+    uptime_seconds, booted, services, hosts_allow and hosts_deny (Samba's, S0.5),
+    failed_logins / denied / accounts (each count and events, the latest
     kept), journal (from, covers_period).
   returned: success
   type: dict

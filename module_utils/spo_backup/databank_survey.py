@@ -35,6 +35,7 @@ def survey(
         "filesystems": filesystems({u.name: u.path for u in units}),
         "services": [service(name) for name in services],
         **uptime(),
+        **samba_access(),
     }
     found["smart"] = disks(found["filesystems"])
     found.update(security_log.read(since, until, group_prefix))
@@ -173,6 +174,22 @@ def read_smart(data: dict) -> dict:
         "reallocated_sectors": attributes.get(5),
         "why": None,
     }
+
+
+def samba_access() -> dict:
+    """Who Samba lets in (S0.5), as testparm reads its configuration: the networks of
+    "hosts allow" and "hosts deny"; empty lists when Samba is not installed."""
+    found = {}
+    for key, name in (("hosts_allow", "hosts allow"), ("hosts_deny", "hosts deny")):
+        try:
+            done = subprocess.run(
+                ["testparm", "--suppress-prompt", f"--parameter-name={name}"],
+                capture_output=True, text=True, timeout=_TIMEOUT, check=False,
+            )  # fmt: skip
+            found[key] = done.stdout.replace(",", " ").split() if done.returncode == 0 else []
+        except (OSError, subprocess.TimeoutExpired):
+            found[key] = []
+    return found
 
 
 def uptime() -> dict:
