@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from spo import audit_database
 from spo import audit_rules as audit
 from spo.archive_register import ArchiveRecord, Entry
 from spo.change_log import DEFAULT_CHAIN, Applied, Approval, Change, Request, sha256
@@ -788,19 +789,19 @@ def test_monthly_copies_before_and_after_the_grace_week():
     facts.now = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
     for source in facts.hosts[DB].info["status"]["sources"]:
         source["monthly_copy"] = {"month": "2026-11", "completed": None}
-    found = audit._s3_4(facts)
+    found = audit_database.s3_4(facts)
     assert found.status == audit.NOT_MET
     assert "copies of 2026-10 missing on monthly nas, monthly external" in found.gap
     october = datetime(2026, 10, 31, 16, 5, tzinfo=UTC)
     for target in facts.hosts[DB].info["places"][3:]:
         target["backups"] += [listed(DB, s, october) for s in DATABASES]
-    assert audit._s3_4(facts).status == audit.MET
+    assert audit_database.s3_4(facts).status == audit.MET
     # From the 8th, November must be complete: a pending November is not met.
     facts.now = NOW
-    found = audit._s3_4(facts)
+    found = audit_database.s3_4(facts)
     assert found.status == audit.MET  # both targets hold November's backups
     facts.hosts[DB].info["places"][4]["error"] = "/media/external is not mounted"
-    assert "monthly external (/media/external is not mounted)" in audit._s3_4(facts).gap
+    assert "monthly external (/media/external is not mounted)" in audit_database.s3_4(facts).gap
 
 
 def test_the_weekly_checklist_must_be_produced():
