@@ -141,21 +141,46 @@ def s1_4(facts: Facts) -> Verdict:
 @needs(DB)
 def s1_5(facts: Facts) -> Verdict:
     """At least ``spo_backup_retention_count`` distinct backups (never fewer than 5) of every
-    database source in the host's own folder, counted by distinct backup name."""
+    database source in the host's own folder, counted by distinct backup name. A new source
+    that has not made that many yet meets it while it keeps every backup it made; a backup
+    made there that is gone without the engine's retention having pruned it (each run
+    records what it pruned) is a breach whatever the count."""
     sources, gaps = db_sources(facts)
     keep = max(RETENTION_FLOOR, int(policy_value(facts, "spo_backup_retention_count")))
     evidence = []
     for src in sources:
         local = backup_places(facts, src.host, "local")
-        count = len({b.get("name") for b in held_backups(local[0], src)}) if local else 0
-        evidence.append(f"{src}: {count} distinct backups kept (at least {keep})")
-        if count < keep:
+        kept = {b.get("name") for b in held_backups(local[0], src)} if local else set()
+        made, pruned = _made_and_pruned(facts, src, local[0].get("path") if local else None)
+        gone = sorted(made - kept - pruned)
+        evidence.append(f"{src}: {len(kept)} distinct backups kept (at least {keep})")
+        if gone:
             gaps.append(
-                f"{src}: only {count} distinct backups kept, at least {keep} required; check "
+                f"{src}: {len(gone)} backup(s) made in {local[0].get('path')} are gone without "
+                f"retention pruning them ({', '.join(gone[:3])}); find who deleted them and run "
+                f"`spo backup now --host {src.host} --source {src.name}`"
+            )
+        elif len(kept) < keep and not made - pruned <= kept:
+            gaps.append(
+                f"{src}: only {len(kept)} distinct backups kept, at least {keep} required; check "
                 "retention (backup role) and run "
                 f"`spo backup now --host {src.host} --source {src.name}`"
             )
+        elif len(kept) < keep:
+            evidence.append(f"{src}: new source, {len(made)} made so far, every one kept")
     return verdict("S1.5", evidence, gaps)
+
+
+def _made_and_pruned(facts: Facts, src: Source, folder: str | None) -> tuple[set, set]:
+    """The source's backups made in ``folder`` and every backup retention pruned there."""
+    runs = [r for r in history(facts, src.host, "run") if r.get("source") == src.name]
+    made = {
+        r["backup"]
+        for r in runs
+        if r.get("result") == "ok" and r.get("backup") and r.get("destination") == folder
+    }
+    pruned = {name for r in runs for name in r.get("pruned") or []}
+    return made, pruned
 
 
 def _archive_records(facts: Facts) -> list[dict]:

@@ -172,9 +172,9 @@ def ago(facts: Facts, moment: datetime) -> str:
 
 
 def months_before(moment: datetime, months: int) -> datetime:
-    month, year = moment.month - months, moment.year
-    while month < 1:
-        month, year = month + 12, year - 1
+    """The same day ``months`` earlier (later when negative), clamped to the month's end."""
+    year, index = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    month = index + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
 
@@ -268,6 +268,14 @@ def history(facts: Facts, host: str | None, kind: str) -> list[dict]:
     ]
 
 
+def first_record(facts: Facts, host: str) -> datetime | None:
+    """When the host's records begin (within the period read): a duty that fell due before a
+    host kept any record is not judged on it (a new server, the demo's fresh lab)."""
+    got = reached(facts, host)
+    times = [t for r in (got.history if got else []) if (t := parse_time(r.get("time")))]
+    return min(times) if times else None
+
+
 def newest_record(records: Iterable[dict]) -> dict | None:
     return max(records, key=lambda r: parse_time(r.get("time")), default=None)
 
@@ -301,7 +309,7 @@ def fresh(facts: Facts, sources: list[Source]) -> tuple[list[str], list[str]]:
     """Evidence and gaps: each source's newest successful automatic backup within its limit."""
     evidence, gaps = [], []
     for src in sources:
-        newest = newest_record(backup_runs(facts, src, ("automatic",)))
+        newest = newest_record(kept_runs(facts, src, backup_runs(facts, src, ("automatic",))))
         fix = (
             f"run `spo backup now --host {src.host} --source {src.name}` and check the host's "
             "backup cron job (`spo provision`)"
@@ -319,6 +327,16 @@ def fresh(facts: Facts, sources: list[Source]) -> tuple[list[str], list[str]]:
                 f"{src}: newest automatic backup is {span(age)} old (limit {span(limit)}); {fix}"
             )
     return evidence, gaps
+
+
+def kept_runs(facts: Facts, src: Source, runs: list[dict]) -> list[dict]:
+    """The runs whose backup is still in the host's own folder: a backup deleted since does
+    not count as made (without the host's catalog, every run counts)."""
+    local = backup_places(facts, src.host, "local")
+    if not local or local[0].get("error"):
+        return runs
+    names = {b.get("name") for b in held_backups(local[0], src)}
+    return [r for r in runs if r.get("backup") in names]
 
 
 def backup_places(facts: Facts, host: str, prefix: str) -> list[dict]:

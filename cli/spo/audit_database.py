@@ -22,6 +22,7 @@ from spo.audit_basis import (
     backup_places,
     backup_runs,
     cli_runs,
+    first_record,
     group_hosts,
     held_backups,
     history,
@@ -52,6 +53,24 @@ from spo.change_log import Change
 def _db_hosts(facts: Facts) -> tuple[list[str], list[str]]:
     sources, gaps = db_sources(facts)
     return sorted({s.host for s in sources}), gaps
+
+
+def _last_window_end(facts: Facts) -> datetime:
+    """The end of the newest weekly window (spo_weekly_full_day, _end) before now."""
+    local = local_time(facts, facts.now)
+    day = WEEKDAYS.index(str(policy_value(facts, "spo_weekly_full_day")).lower())
+    hour, minute = (int(x) for x in str(policy_value(facts, "spo_weekly_full_end")).split(":"))
+    end = (local - timedelta(days=(local.weekday() - day) % 7)).replace(
+        hour=hour, minute=minute, second=0, microsecond=0
+    )
+    return end if end <= local else end - timedelta(days=7)
+
+
+def _not_yet_weekly(facts: Facts, host: str) -> datetime | None:
+    """When the host's records begin, if that is after the last weekly window ended (no weekly
+    full backup was due yet); None when one was due."""
+    first = first_record(facts, host)
+    return first if first is not None and first > _last_window_end(facts) else None
 
 
 def _weekly_full(facts: Facts, host: str) -> dict | None:
@@ -94,9 +113,16 @@ def s3_1(facts: Facts) -> Verdict:
     """A full backup once a week: every database host's newest successful weekly full backup
     (its calendar record, or its weekly-full runs) is at most 8 days old."""
     hosts, gaps = _db_hosts(facts)
-    evidence = []
+    evidence, waiting = [], []
     for host in hosts:
         full = _weekly_full(facts, host)
+        if full is None and (first := _not_yet_weekly(facts, host)) is not None:
+            ended = when(facts, _last_window_end(facts))
+            waiting.append(
+                f"{host}: records begin {when(facts, first)}, after the last weekly window "
+                f"(ended {ended})"
+            )
+            continue
         if full is None:
             gaps.append(
                 f"{host}: no successful weekly full backup in the records; check the weekly "
@@ -109,7 +135,9 @@ def s3_1(facts: Facts) -> Verdict:
                 f"{host}: last weekly full backup is {span(facts.now - full['time'])} old; "
                 "check the weekly cron job (`spo provision`)"
             )
-    return verdict("S3.1", evidence, gaps)
+    if waiting and not evidence and not gaps:
+        return not_applicable("S3.1", "no weekly window has passed yet", *waiting)
+    return verdict("S3.1", evidence + waiting, gaps)
 
 
 @needs(DB)
@@ -129,8 +157,12 @@ def s3_2(facts: Facts) -> Verdict:
         "check spo_weekly_full_* and the weekly cron job (`spo provision`), and why the backup "
         "is slow"
     )
+    waiting = []
     for host in hosts:
         full = _weekly_full(facts, host)
+        if full is None and _not_yet_weekly(facts, host) is not None:
+            waiting.append(f"{host}: no weekly window since its records begin (see S3.1)")
+            continue
         if full is None or facts.now - full["time"] > WEEK:
             gaps.append(
                 f"{host}: no weekly full backup in the last {WEEK.days} days to judge (see S3.1)"
@@ -156,7 +188,9 @@ def s3_2(facts: Facts) -> Verdict:
                 f"{host}: weekly full backup ended {ended:%H:%M}, overran the window "
                 f"{window}{over}; {fix}"
             )
-    return verdict("S3.2", evidence, gaps)
+    if waiting and not evidence and not gaps:
+        return not_applicable("S3.2", "no weekly window has passed yet", *waiting)
+    return verdict("S3.2", evidence + waiting, gaps)
 
 
 @needs(MIRROR)
@@ -221,9 +255,15 @@ def s3_4(facts: Facts) -> Verdict:
     sources, gaps = db_sources(facts)
     due = month_label(_due_month(facts))
     evidence = []
+    month_end = months_before(_due_month(facts), -1)
+    waiting = []
     for src in sources:
         copy = src.status.get("monthly_copy") or {}
         places = backup_places(facts, src.host, "monthly")
+        first = first_record(facts, src.host)
+        if first is not None and first >= month_end and not copy.get("completed"):
+            waiting.append(f"{src}: records begin {when(facts, first)}, after {due}")
+            continue
         if copy.get("month") == due and copy.get("completed"):
             done = parse_time(copy["completed"])
             evidence.append(
@@ -256,7 +296,9 @@ def s3_4(facts: Facts) -> Verdict:
                 "disk and mount the NAS, the daily monthly job copies them "
                 "(`spo-backup monthly` on the host)"
             )
-    return verdict("S3.4", evidence, gaps)
+    if waiting and not evidence and not gaps:
+        return not_applicable("S3.4", f"no month to copy yet: the first is after {due}", *waiting)
+    return verdict("S3.4", evidence + waiting, gaps)
 
 
 def s3_5(facts: Facts) -> Verdict:

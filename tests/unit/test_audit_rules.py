@@ -129,12 +129,13 @@ def automatic_times(newest_age: timedelta, every: timedelta, span_: timedelta):
     return [first - n * every for n in range(int((span_ - newest_age) / every) + 1)]
 
 
-def db_host(newest=timedelta(minutes=55), local=8, drills=None) -> audit.HostFacts:
+def db_host(newest=timedelta(minutes=55), local=8, drills=None, deleted=0) -> audit.HostFacts:
     """simrs-db: sik (MariaDB) and simrs (PostgreSQL), backed up hourly at :05 for 4 days,
     a manual backup every 2 days, a weekly full on Saturday 12:00-12:24 WIB, the Friday drill
     at 21:00 WIB, a restore on instruction on 2026-11-20; November copied to the NAS and the
     external disk. ``newest``: age of the newest automatic backup; ``local``: how many of
-    them the host's folder holds."""
+    them the host's folder holds (each run records the one retention pruned); ``deleted``:
+    how many of the newest were deleted from the folder by hand (their records stay)."""
     hourly = automatic_times(newest, timedelta(hours=1), timedelta(days=4))
     everything = automatic_times(timedelta(minutes=55), timedelta(hours=1), timedelta(days=4))
     manual = [NOW - timedelta(days=d, hours=1) for d in (6, 4, 2)]
@@ -143,18 +144,22 @@ def db_host(newest=timedelta(minutes=55), local=8, drills=None) -> audit.HostFac
         datetime(2026, 11, 28, 5, tzinfo=UTC),
     )
     history = [
-        *(run(DB, s, t) for s in DATABASES for t in hourly),
+        *(run(DB, s, t, pruned=[backup_name(hourly[i + local], DB, s, "automatic")]
+              if i + local < len(hourly) else [])
+          for s in DATABASES for i, t in enumerate(hourly)),
         *(run(DB, s, t, kind="manual", destination="/media/usb-sirs", triggered_by="budi")
           for s in DATABASES for t in manual),
-        *(run(DB, s, saturday, kind="weekly-full") for s in DATABASES),
+        *(run(DB, s, saturday, kind="weekly-full", destination="/var/backups/spo/weekly")
+          for s in DATABASES),
         {"record": "calendar", "job": "weekly-full", "time": iso(saturday), "site": SITE,
          "host": DB, "triggered_by": "cron",
          "window": {"start": "2026-12-05T12:00:00+07:00", "end": "2026-12-05T12:30:00+07:00"},
          "ended_at": iso(saturday + timedelta(minutes=24)), "result": "ok", "overran_minutes": 0,
          "backups": [backup_name(saturday, DB, s, "weekly-full") for s in DATABASES],
          "failed": []},
-        {"record": "calendar", "job": "monthly-copy", "time": "2026-12-01T23:00:00.000Z",
-         "site": SITE, "host": DB, "months": {}, "result": "ok"},
+        *({"record": "calendar", "job": "monthly-copy", "time": moment, "site": SITE,
+           "host": DB, "months": {}, "result": "ok"}
+          for moment in ("2026-10-01T23:00:00.000Z", "2026-12-01T23:00:00.000Z")),
         *(drills if drills is not None else
           [drill(DB, s, datetime(2026, 12, 4, 14, 0, tzinfo=UTC)) for s in DATABASES]),
         {"record": "restore", "time": "2026-11-20T03:00:05.000Z", "site": SITE, "host": DB,
@@ -165,7 +170,7 @@ def db_host(newest=timedelta(minutes=55), local=8, drills=None) -> audit.HostFac
     november = [datetime(2026, 11, 28, 5, tzinfo=UTC), datetime(2026, 11, 30, 16, 5, tzinfo=UTC)]
     places = [
         place("local", "/var/backups/spo",
-              [listed(DB, s, t) for s in DATABASES for t in hourly[:local]]),
+              [listed(DB, s, t) for s in DATABASES for t in hourly[deleted:local]]),
         place("weekly", "/var/backups/spo/weekly",
               [listed(DB, s, t, "weekly-full") for s in DATABASES for t in (before, saturday)]),
         place("offsite nas", "/mnt/nas/simrs-db",
@@ -456,19 +461,21 @@ def test_exit_status_is_one_when_any_requirement_is_not_met():
 
 
 def test_deleted_newest_backups_break_daily_backup_retention_and_periodicity():
-    # The newest automatic backups are gone (records and folders): the newest is 3 days old
-    # and the host's folder holds 3. The NAS copies, manual backups, the weekly full, the
-    # monthly copies and the drills are untouched.
+    # The five newest automatic backups are deleted from the host's folder by hand (their
+    # records stay): the newest left is 5 h 55 min old and the folder holds 3. The NAS copies,
+    # manual backups, the weekly full, the monthly copies and the drills are untouched.
     facts = healthy()
-    facts.hosts[DB] = db_host(newest=timedelta(days=3, minutes=55), local=3)
+    facts.hosts[DB] = db_host(deleted=5)
     found = verdicts(facts)
     assert not_met(facts) == {"S1.1", "S1.5", "S2.2", "S2.6"}
     assert found["S1.2"].status == audit.MET  # 3 backups still on the server
     assert (
-        "simrs-db/sik: newest automatic backup is 3 d 55 min old (limit 2 h)" in found["S1.1"].gap
+        "simrs-db/sik: newest automatic backup is 5 h 55 min old (limit 2 h)" in found["S1.1"].gap
     )
     assert "spo backup now --host simrs-db --source sik" in found["S1.1"].gap
-    assert "only 3 distinct backups kept, at least 7 required" in found["S1.5"].gap
+    assert "simrs-db/sik: 5 backup(s) made in /var/backups/spo are gone without retention" in (
+        found["S1.5"].gap
+    )
     assert found["S2.6"].gap.startswith("S2.2: ")
     assert audit.exit_status(found.values()) == 1
 
@@ -777,7 +784,13 @@ def test_no_weekly_full_backup_for_nine_days():
     facts.hosts[DB].history = [r for r in history if r.get("job") != "weekly-full"
                                and r.get("kind") != "weekly-full"]  # fmt: skip
     facts.hosts[DB].history.append(
-        run(DB, "sik", datetime(2026, 12, 1, 5, tzinfo=UTC), "weekly-full")
+        run(
+            DB,
+            "sik",
+            datetime(2026, 12, 1, 5, tzinfo=UTC),
+            "weekly-full",
+            destination="/var/backups/spo/weekly",
+        )
     )
     assert not_met(facts) == {"S3.1", "S3.2"}
 
@@ -890,3 +903,34 @@ def test_durations_in_evidence():
     assert audit.span(timedelta(days=3, minutes=55)) == "3 d 55 min"
     assert audit.span(timedelta(days=2, hours=4, minutes=3)) == "2 d 4 h"
     assert audit.span(0) == "0 s"
+
+
+def test_a_new_server_is_not_judged_on_duties_not_yet_due():
+    # simrs-db's records begin on Monday 7 December: no weekly window has ended since and no
+    # month is due for copying; it has made 3 backups of each database and kept them all.
+    facts = healthy()
+    monday = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    times = [monday + timedelta(hours=h) for h in (0, 1, 2)]
+    host = facts.hosts[DB]
+    host.history = [run(DB, s, t) for s in DATABASES for t in times] + [
+        drill(DB, s, monday + timedelta(hours=3)) for s in DATABASES
+    ]
+    host.info["places"] = [
+        place("local", "/var/backups/spo", [listed(DB, s, t) for s in DATABASES for t in times]),
+        place(
+            "offsite nas", "/mnt/nas/simrs-db", [listed(DB, s, t) for s in DATABASES for t in times]
+        ),
+    ]
+    for source in host.info["status"]["sources"]:
+        source["monthly_copy"] = None
+    facts.now = monday + timedelta(hours=3, minutes=30)
+    found = verdicts(facts)
+    assert {r: found[r].status for r in ("S3.1", "S3.2", "S3.4")} == dict.fromkeys(
+        ("S3.1", "S3.2", "S3.4"), audit.NA
+    )
+    assert "no weekly window has passed yet" in found["S3.1"].evidence
+    assert found["S1.5"].status == audit.MET
+    assert "simrs-db/sik: new source, 3 made so far, every one kept" in found["S1.5"].evidence
+    # One of them deleted by hand: a breach, however new the server.
+    host.info["places"][0]["backups"].pop(0)
+    assert verdicts(facts)["S1.5"].status == audit.NOT_MET
