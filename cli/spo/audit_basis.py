@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from spo import report_render
 from spo.change_log import Change
 from spo.incident_log import Incident
+from spo.report_downtime import argv_value
 
 MET, NOT_MET, NA = "met", "not met", "not applicable"
 STATUSES = (MET, NOT_MET, NA)
@@ -117,16 +119,11 @@ def needs(*groups: str) -> Callable:
 
 
 def parse_time(value: object) -> datetime | None:
-    """An ISO time ("...Z" or with an offset) as an aware datetime; None if it is not one."""
+    """An ISO time ("...Z" or with an offset), or a datetime, as an aware datetime; None if it
+    is not one."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return report_render.parse_time(value)
 
 
 def policy_value(facts: Facts, key: str):
@@ -416,13 +413,7 @@ def run_argument(run: dict, *words: str) -> str:
 
 
 def run_option(run: dict, option: str) -> str:
-    argv = [str(a) for a in run.get("argv") or []]
-    for i, arg in enumerate(argv):
-        if arg == option and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith(f"{option}="):
-            return arg.split("=", 1)[1]
-    return ""
+    return argv_value([str(a) for a in run.get("argv") or []], option)
 
 
 def started(run: dict) -> datetime | None:

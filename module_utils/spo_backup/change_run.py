@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from . import history, manifest, mariadb, pg_client, runner
 from .config import Config, Source
-from .errors import BackupError, Refused, ToolError
+from .errors import Refused, ToolError
 
 # Statements that would end the one transaction the script runs in, or (in MariaDB) commit
 # on their own: a script holding them could be half applied.
@@ -79,25 +79,15 @@ def run(cfg: Config, req: Request) -> dict:
         "statements": [],
         "rows_total": None,
     }
-    try:
+
+    def apply() -> None:
         source = _check(cfg, req)
         record["database"] = source.database
         record["pre_change_backup"] = _backup_first(cfg, source, req)
         record["statements"] = execute(source, req.sql)
         record["rows_total"] = sum(s["rows"] or 0 for s in record["statements"])
-        result, error = "ok", None
-    except Refused as exc:
-        result, error = "refused", str(exc)
-    except BackupError as exc:
-        result, error = "failed", str(exc)
-    record.update(
-        ended_at=manifest.iso(manifest.utc_now()),
-        duration_seconds=round(time.monotonic() - clock, 3),
-        result=result,
-        error=error,
-    )
-    history.keep(cfg.history_file, record)
-    return record
+
+    return history.conclude(cfg.history_file, record, clock, apply)
 
 
 def plan(cfg: Config, req: Request) -> dict:

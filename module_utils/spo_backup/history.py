@@ -3,17 +3,20 @@
 Append-only (O_APPEND, so two runs writing at once never interleave inside a line) and
 fsynced, because metrics, digests and the auditors' reports are computed from it alone.
 Each line's ``"record"`` says its kind: ``run`` (a backup), ``calendar`` (a weekly full backup
-or monthly copy), ``drill`` (a test restore), ``restore`` and ``notification``.
+or monthly copy), ``drill`` (a test restore), ``restore``, ``change`` (S3.9), ``integrity``
+(the data bank's check) and ``notification``.
 """
 
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 from . import manifest
+from .errors import BackupError, Refused
 
 SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
@@ -39,6 +42,26 @@ def keep(path: Path, record: dict) -> dict:
         errors = [record.get("error"), f"history {path}: {exc}"]
         record.update(result="failed", error="; ".join(e for e in errors if e))
     return record
+
+
+def conclude(path: Path, record: dict, clock: float, action) -> dict:
+    """Run ``action()`` (what a restore or a change does to the ``record``), then stamp the
+    record with its end, duration (from ``clock``, a time.monotonic()), result - ok, refused
+    (``Refused``: nothing was changed) or failed - and error, and keep it."""
+    try:
+        action()
+        result, error = "ok", None
+    except Refused as exc:
+        result, error = "refused", str(exc)
+    except BackupError as exc:
+        result, error = "failed", str(exc)
+    record.update(
+        ended_at=manifest.iso(manifest.utc_now()),
+        duration_seconds=round(time.monotonic() - clock, 3),
+        result=result,
+        error=error,
+    )
+    return keep(path, record)
 
 
 def read(path: Path, since: datetime | None = None, record: str | None = None) -> Iterator[dict]:

@@ -41,22 +41,12 @@ def run(cfg: Config, req: Request) -> dict:
     source = cfg.source(req.source)
     started, clock = manifest.utc_now(), time.monotonic()
     record = _record(cfg, source, req, started)
-    try:
+
+    def restore() -> None:
         folder, data = _prepare(cfg, source, req, record)
         _restore(cfg, source, req, record, folder, data)
-        result, error = "ok", None
-    except Refused as exc:
-        result, error = "refused", str(exc)
-    except BackupError as exc:
-        result, error = "failed", str(exc)
-    record.update(
-        ended_at=manifest.iso(manifest.utc_now()),
-        duration_seconds=round(time.monotonic() - clock, 3),
-        result=result,
-        error=error,
-    )
-    history.keep(cfg.history_file, record)
-    return record
+
+    return history.conclude(cfg.history_file, record, clock, restore)
 
 
 def plan(cfg: Config, req: Request) -> dict:

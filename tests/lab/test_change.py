@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 
 import pytest
 
@@ -15,9 +16,11 @@ from labhelpers import LAB_INVENTORY, lab_exec, md_rows, spo
 pytestmark = pytest.mark.lab
 
 DB = "simrs-db"
+STAMP = time.strftime("%H%M%S")  # new values each run: the lab keeps its data between runs
+NAME = f"Siti Aminah {STAMP}"
 SQL = (
-    "UPDATE pasien SET nm_pasien = 'Siti Aminah' WHERE no_rkm_medis = '000007';\n"
-    "UPDATE reg_periksa SET poli = 'Anak' WHERE no_rkm_medis IN ('000007', '000008');\n"
+    f"UPDATE pasien SET nm_pasien = '{NAME}' WHERE no_rkm_medis = '000011';\n"
+    f"UPDATE reg_periksa SET poli = 'Anak {STAMP}' WHERE no_rkm_medis IN ('000011', '000012');\n"
 )
 APPROVERS = {
     "technical director": "dr. Budi Santoso",
@@ -39,23 +42,23 @@ def test_a_change_with_the_whole_chain_is_applied_after_a_backup_and_reported(
     script = tmp_path / "koreksi.sql"
     script.write_text(SQL)
     here = ("-i", str(site), "--runs-dir", str(provisioned))
-    made = spo(*here, "change", "request", "--title", "Koreksi nama pasien 000007",
+    made = spo(*here, "change", "request", "--title", "Koreksi nama pasien 000011",
                "--requester", "Siti Aminah", "--unit", "Instalasi Rekam Medis",
                "--reason", "Salah ketik saat pendaftaran", "--host", DB, "--database", "sik",
                "--engine", "mariadb", "--sql-file", str(script))  # fmt: skip
     change_id = re.search(r"change (\S+) requested", made.stdout)[1]
-    before = sik("SELECT nm_pasien FROM pasien WHERE no_rkm_medis = '000007';")
+    before = sik("SELECT nm_pasien FROM pasien WHERE no_rkm_medis = '000011';")
     approvals = list(APPROVERS.items())
     for role, name in approvals[:3]:
         spo(*here, "change", "approve", change_id, "--as", role, "--name", name)
     early = spo(*here, "change", "apply", change_id, check=False)
     assert early.returncode != 0 and "head of SIRS" in early.stdout + early.stderr
-    assert sik("SELECT nm_pasien FROM pasien WHERE no_rkm_medis = '000007';") == before
+    assert sik("SELECT nm_pasien FROM pasien WHERE no_rkm_medis = '000011';") == before
     spo(*here, "change", "approve", change_id, "--as", approvals[3][0], "--name", approvals[3][1])
 
     done = spo(*here, "change", "apply", change_id)
     assert "ok, 3 row(s)" in done.stdout, done.stdout
-    assert sik("SELECT nm_pasien FROM pasien WHERE no_rkm_medis = '000007';") == "Siti Aminah\n"
+    assert sik("SELECT nm_pasien FROM pasien WHERE no_rkm_medis = '000011';") == f"{NAME}\n"
     listed = json.loads(spo(*here, "change", "list", "--json").stdout)
     [applied] = [c["applied"] for c in listed if c["request"]["id"] == change_id]
     assert applied["result"] == "ok" and applied["rows_total"] == 3
