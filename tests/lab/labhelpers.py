@@ -68,28 +68,33 @@ def provisioned(lab, tmp_path_factory) -> Path:
     return runs
 
 
+def _files(folder: str) -> list[str]:
+    listing = lab_exec("nas", "sh", "-c", f"ls {folder} 2>/dev/null", check=False)
+    return sorted(listing.stdout.split())  # the stand-ins name files in arrival order
+
+
 @pytest.fixture(scope="session")
 def mailbox(lab):
-    """The lab's mail relay stand-in on nas (`spo lab up` runs it): the mails it received."""
+    """The lab's mail relay stand-in on nas (`spo lab up` runs it): the mails it received
+    during this test session, oldest first."""
+    earlier = len(_files(f"{MAILDIR}/new"))
 
     def messages() -> list[str]:
-        listing = lab_exec("nas", "sh", "-c", f"ls {MAILDIR}/new 2>/dev/null", check=False)
-        return [
-            lab_exec("nas", "cat", f"{MAILDIR}/new/{name}").stdout
-            for name in sorted(listing.stdout.split())
-        ]
+        return [lab_exec("nas", "cat", f"{MAILDIR}/new/{name}").stdout
+                for name in _files(f"{MAILDIR}/new")[earlier:]]  # fmt: skip
 
     return messages
 
 
 @pytest.fixture(scope="session")
 def hooks(lab):
-    """The lab's webhook receiver stand-in on nas, port 8026: what it received."""
+    """The lab's webhook receiver stand-in on nas, port 8026: what it received during this
+    test session, oldest first."""
+    earlier = len(_files(HOOKDIR))
 
     def received() -> list[dict]:
-        listing = lab_exec("nas", "sh", "-c", f"ls {HOOKDIR} 2>/dev/null", check=False)
-        return [json.loads(lab_exec("nas", "cat", f"{HOOKDIR}/{n}").stdout)
-                for n in sorted(listing.stdout.split())]  # fmt: skip
+        return [json.loads(lab_exec("nas", "cat", f"{HOOKDIR}/{name}").stdout)
+                for name in _files(HOOKDIR)[earlier:]]  # fmt: skip
 
     return received
 
