@@ -61,10 +61,14 @@ def lab() -> Path:
 
 @pytest.fixture(scope="session")
 def provisioned(lab, tmp_path_factory) -> Path:
-    """The lab seeded with sample data and provisioned once for the session; the runs' dir."""
+    """The lab after `spo demo`, once for the session: seeded with sample data, provisioned,
+    and through one SPO cycle (backups, drill, downtime, an approved change, the reports,
+    the audit); the runs' dir. The demo's own outcome is judged by test_audit.py."""
     runs = tmp_path_factory.mktemp("runs")
-    spo("-i", str(lab), "--runs-dir", str(runs), "lab", "seed")
-    spo("-i", str(lab), "--runs-dir", str(runs), "provision")
+    done = spo("-i", str(lab), "--runs-dir", str(runs), "demo", check=False)
+    if "Demo finished in" not in done.stdout:
+        pytest.fail(f"spo demo stopped (exit {done.returncode}):\n"
+                    f"{(done.stdout + done.stderr)[-4000:]}")  # fmt: skip
     return runs
 
 
