@@ -267,7 +267,7 @@ def restore(
         wanted = {t.encode() for t in tables}
         codec = CODECS[manifest["compression"]]
 
-        def load(rel: str) -> None:
+        def load(rel: str, side_by_side: bool = False) -> None:
             proc.stream_file(
                 folder / rel,
                 codec,
@@ -276,13 +276,13 @@ def restore(
                 what,
                 "the target database may be half restored: drop it and restore "
                 "again after fixing the cause above",
-                transform=(lambda chunks: select_tables(chunks, wanted)) if tables else None,
+                transform=lambda chunks: restore_lines(chunks, wanted, side_by_side),
             )
 
         if manifest["format"] == PARTS:
             parts = manifest["details"]["parts"]
             chosen = [rel for rel, group in parts.items() if not tables or set(group) & set(tables)]
-            mariadb_parts.load_all(chosen, load, jobs)
+            mariadb_parts.load_all(chosen, lambda rel: load(rel, side_by_side=True), jobs)
             if not tables:  # views need their tables; a partial restore has no views
                 load(manifest["details"]["objects"])
         else:
@@ -292,6 +292,21 @@ def restore(
             restored = _counts(session, chosen_tables)
     wanted_counts = {t: manifest["tables"][t] for t in chosen_tables}
     return {"database": target, "tables": verify.restored_counts(wanted_counts, restored, what)}
+
+
+_TABLE_LOCKS = (b"LOCK TABLES ", b"UNLOCK TABLES;")
+
+
+def restore_lines(chunks: Iterable[bytes], wanted: set[bytes], side_by_side: bool):
+    """What a restore sends the client: only the ``wanted`` tables' sections (all when empty);
+    for parts loaded side by side, without mariadb-dump's LOCK TABLES ... UNLOCK TABLES around
+    each table's rows. A session holding LOCK TABLES on a parent table fails (error 1100,
+    "Table 'child' was not locked with LOCK TABLES") once another part creates a child
+    table whose foreign key points at it; the locks only speed up a MyISAM load."""
+    lines = select_tables(chunks, wanted) if wanted else proc.lines(chunks)
+    if not side_by_side:
+        return lines
+    return (line for line in lines if not line.startswith(_TABLE_LOCKS))
 
 
 def _section_table(line: bytes) -> bytes | None:

@@ -1,4 +1,4 @@
-from spo_backup.mariadb import select_tables
+from spo_backup.mariadb import restore_lines, select_tables
 
 DUMP = b"""-- MariaDB dump 10.19
 /*!40101 SET NAMES utf8mb4 */;
@@ -56,3 +56,20 @@ def test_section_text_inside_data_does_not_switch_tables() -> None:
     out = _run({b"admin"}, chunk=3)
     assert b"INSERT INTO `admin`" in out
     assert b"CREATE TABLE `pasien`" not in out
+
+
+LOCKED = b"""CREATE TABLE `pasien` (`id` int);
+LOCK TABLES `pasien` WRITE;
+/*!40000 ALTER TABLE `pasien` DISABLE KEYS */;
+INSERT INTO `pasien` VALUES (1);
+/*!40000 ALTER TABLE `pasien` ENABLE KEYS */;
+UNLOCK TABLES;
+INSERT INTO `pasien` VALUES ('LOCK TABLES in a value');
+"""
+
+
+def test_parts_loaded_side_by_side_lose_only_the_table_locks():
+    side = b"".join(restore_lines([LOCKED], set(), side_by_side=True))
+    assert b"LOCK TABLES `pasien` WRITE;" not in side and b"UNLOCK TABLES;" not in side
+    assert side.count(b"INSERT INTO") == 2 and b"'LOCK TABLES in a value'" in side
+    assert b"".join(restore_lines([LOCKED], set(), side_by_side=False)) == LOCKED
