@@ -49,9 +49,9 @@ def read_task_results(
     A failed run, or one that brought nothing back, is summarized and ends the command with
     ``exit_status``; by default 2 when a host failed, 1 when none was reached.
     """
-    if host:
-        ctx.obj = dataclasses.replace(ctx.obj, limit=host)
-    run = run_playbook(ctx.obj, playbook, name, extravars=extravars, to_stderr=True)
+    # Only this read is limited: a command may read other hosts after it.
+    opts = dataclasses.replace(ctx.obj, limit=host) if host else ctx.obj
+    run = run_playbook(opts, playbook, name, extravars=extravars, to_stderr=True)
     results = task_results(run, task)
     if not run.ok or not results:
         summarize(run)

@@ -12,6 +12,7 @@ import click
 
 from spo import incident_log
 from spo.playbook_command import read_task_results
+from spo.report_render import parse_time
 
 PLAYBOOK = "databank_survey.yml"
 TASK = "Read the data bank's figures and security events"
@@ -60,16 +61,10 @@ def incidents(inventory: Path, start: datetime, end: datetime) -> list[incident_
     for finding in findings:
         click.echo(f"warning: {finding}", err=True)
 
-    def moment(text: str | None) -> datetime | None:
-        try:
-            return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-
     kept = []
     for incident in found:
-        opened = moment(incident.opened.opened_at)
-        resolved = moment(incident.resolved.resolved_at) if incident.resolved else None
+        opened = parse_time(incident.opened.opened_at)
+        resolved = parse_time(incident.resolved.resolved_at) if incident.resolved else None
         if opened is not None and opened < end and (resolved is None or resolved >= start):
             kept.append(incident)
     return sorted(kept, key=lambda i: i.opened.opened_at)

@@ -318,9 +318,7 @@ def quarterly(ctx: click.Context, quarter, host: str, lang: str, fmt: str, out) 
     if start > now:
         raise ReportError(f"{year}-Q{number} has not begun: name a quarter up to this one")
     until = min(end, now)
-    every_host = ctx.obj
     surveys = quarter_data.surveys(ctx, start, until, host)
-    ctx.obj = every_host  # the backups of every host, not only the data bank's
     records, run = read_history(ctx, start, ("integrity", "run"), None)
     records = [r for r in records if report_render.within(r, start, until)]
     incidents = quarter_data.incidents(Path(ctx.obj.inventory), start, until)
