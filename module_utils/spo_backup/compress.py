@@ -4,8 +4,10 @@ Payload never exists uncompressed on disk: the dump tool's stdout is piped strai
 compressor whose stdout is the payload file (see ``proc.dump_to_file``).
 """
 
+import os
+import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import BackupError
 
@@ -16,13 +18,46 @@ class Codec:
     suffix: str
     compress: tuple[str, ...]  # empty: store as is
     decompress: tuple[str, ...]
+    # Arguments after which the compressor reports how many bytes it read (see input_size);
+    # empty when it cannot, and the stream is then counted on its way in.
+    report: tuple[str, ...] = ()
 
+    def input_size(self, stderr: str) -> int | None:
+        """The byte count the compressor reported reading, or None when it said none."""
+        found = _ZSTD_SIZES.findall(stderr) if self.report else []
+        return int(found[-1]) if found else None
+
+    def sharing(self, streams: int, cores: int | None = None) -> "Codec":
+        """This codec for one of ``streams`` compressors running side by side.
+
+        zstd's ``-T0`` starts a worker per core in every stream; with several streams on a
+        small server those workers fight over the same cores (2 streams on 2 cores: 4 workers
+        and 2 readers), which costs more CPU than it saves (benchmarks/README.md). Each stream
+        gets its share of the cores instead, at least one worker.
+        """
+        if "-T0" not in self.compress or streams < 2:
+            return self
+        share = max(1, (cores or os.cpu_count() or 1) // streams)
+        return replace(
+            self, compress=tuple(f"-T{share}" if arg == "-T0" else arg for arg in self.compress)
+        )
+
+
+# zstd's closing summary at -vvv (its 4th verbosity level): "(1080796374 B => 297285405 B, ...)"
+# from 1.5, "(1080796374 => 297285405 bytes, ...)" before.
+_ZSTD_SIZES = re.compile(r"\(\s*(\d+)(?: B)? =>\s*\d+(?: B| bytes),")
 
 CODECS = {
     # -T0: one worker per core. Level 2, not zstd's default 3: on the benchmark's hospital data
     # it costs about 2% more bytes (1.07x pg_dump's gzip) for clearly less CPU, and on a small
     # server the CPU is what makes a backup slow (benchmarks/README.md).
-    "zstd": Codec("zstd", ".zst", ("zstd", "-q", "-T0", "-2", "-c"), ("zstd", "-q", "-d", "-c")),
+    "zstd": Codec(
+        "zstd",
+        ".zst",
+        ("zstd", "-q", "-T0", "-2", "-c"),
+        ("zstd", "-q", "-d", "-c"),
+        report=("-vvv",),
+    ),
     "gzip": Codec("gzip", ".gz", ("gzip", "-c", "-6"), ("gzip", "-d", "-c")),
     "none": Codec("none", "", (), ()),
 }

@@ -57,6 +57,7 @@ def dump_all(
     once each has begun its first table, or ended for those in ``hold`` (or failed).
     Return the raw bytes."""
     pending = len(streams)
+    codec = codec.sharing(len(streams))
     guard = threading.Lock()
     ready = threading.Event()
 

@@ -86,9 +86,11 @@ def dump(base: list[str], env: dict[str, str], stage: Path, codec: Codec, parts,
             "--section=data",
             *(f"--table={pattern(table)}" for table in part),
         ]
+    # The parts carry the bulk of the data; the main file (schema, small tables) barely counts.
+    each = codec.sharing(len(parts))
     raw = side_by_side(
         {
-            name: functools.partial(proc.dump_to_file, argv, env, stage / name, codec, what, hint)
+            name: functools.partial(proc.dump_to_file, argv, env, stage / name, each, what, hint)
             for name, argv in streams.items()
         }
     )
