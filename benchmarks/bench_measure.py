@@ -46,12 +46,20 @@ def _client_cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _machine_busy() -> float:
-    """CPU seconds all cores spent not idle (servers included), from /proc/stat."""
+def _machine_cpu() -> tuple[float, float]:
+    """CPU seconds all cores spent working (every process, servers included) and seconds the
+    hypervisor gave our virtual CPUs to other guests (steal), from /proc/stat."""
     with open("/proc/stat") as stat:
         fields = [int(x) for x in stat.readline().split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    steal = fields[7] if len(fields) > 7 else 0
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields[:8]) - idle - steal) / tick, steal / tick
+
+
+def _machine_busy() -> float:
+    """CPU seconds the cores were not ours to use: work and steal alike (for the quiet wait)."""
+    return sum(_machine_cpu())
 
 
 def run_checked(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -111,7 +119,7 @@ class Step:
             self.prepare()
         os.sync()  # earlier steps' dirty pages are not this step's writes
         others = quiet.wait(log)
-        cpu, busy = _client_cpu(), _machine_busy()
+        cpu, (work, steal) = _client_cpu(), _machine_cpu()
         started = time.perf_counter()
         try:
             self.run()
@@ -120,11 +128,14 @@ class Step:
             log(f"  {self.tool}: FAILED: {self.error}")
             return
         seconds = time.perf_counter() - started
+        work_after, steal_after = _machine_cpu()
         self.runs.append(
             {
                 "seconds": round(seconds, 3),
                 "client_cpu_seconds": round(_client_cpu() - cpu, 2),
-                "machine_cpu_seconds": round(_machine_busy() - busy, 2),
+                # Every process's CPU (database servers too), without stolen time.
+                "machine_cpu_seconds": round(work_after - work, 2),
+                "steal_seconds": round(steal_after - steal, 2),
                 "output_bytes": du(self.output) if self.output else None,
                 "other_load_before": round(others, 2),
                 "loadavg_after": os.getloadavg()[0],
