@@ -687,6 +687,8 @@ def report(args, rows, checks, sources, runners, scratch, quiet: Quiet, runtime)
             "max_other_share": args.idle_share,
             "seconds_waited": round(quiet.waited_total, 1),
             "runs_measured_while_busy": quiet.gave_up,
+            "max_steal_share": quiet.max_steal_share,
+            "runs_measured_again_for_steal": quiet.measured_again,
         },
         "scratch": str(scratch) if args.keep else f"{scratch} (removed)",
         "sources": sources,
