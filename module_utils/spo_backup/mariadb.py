@@ -303,10 +303,14 @@ def restore_lines(chunks: Iterable[bytes], wanted: set[bytes], side_by_side: boo
     each table's rows. A session holding LOCK TABLES on a parent table fails (error 1100,
     "Table 'child' was not locked with LOCK TABLES") once another part creates a child
     table whose foreign key points at it; the locks only speed up a MyISAM load."""
-    lines = select_tables(chunks, wanted) if wanted else proc.lines(chunks)
-    if not side_by_side:
-        return lines
-    return (line for line in lines if not line.startswith(_TABLE_LOCKS))
+    if wanted:
+        chunks = select_tables(chunks, wanted)  # in lines
+    elif side_by_side:
+        chunks = proc.lines(chunks)
+    # else a whole single stream goes through as it came: re-cutting it into lines costs time.
+    if side_by_side:
+        return (line for line in chunks if not line.startswith(_TABLE_LOCKS))
+    return chunks
 
 
 def _section_table(line: bytes) -> bytes | None:

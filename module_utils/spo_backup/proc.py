@@ -193,31 +193,27 @@ def dump_to_file(
 ) -> int:
     """Run ``argv`` and store its stdout compressed in ``out``; return the raw byte count.
 
-    A compressor that reports its input size reads the tool's pipe itself; otherwise (or when
-    ``watch`` must see the stream) the stream passes through here and is counted on its way.
+    A compressor that reports its input size reads the tool's pipe itself: a hop through this
+    process cost about a CPU-second per GB on a small server (benchmarks/README.md). Otherwise
+    (or when ``watch`` must see the stream) the stream passes through here, counted on its way.
     """
-    if watch is None and codec.report:
-        return _dump_direct(argv, env, out, codec, what, hint)
+    direct = watch is None and bool(codec.report)
     procs: list[Proc] = []
     try:
         with open(out, "xb") as sink:
             producer = Proc(argv, env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
             procs.append(producer)
-            if codec.compress:
-                compressor = Proc(list(codec.compress), env, stdin=subprocess.PIPE, stdout=sink)
+            if direct:
+                with contextlib.suppress(OSError):  # fewer wake-ups; a hint only
+                    fcntl.fcntl(producer.popen.stdout.fileno(), fcntl.F_SETPIPE_SZ, CHUNK)
+                compressor = Proc(
+                    [*codec.compress, *codec.report], env, stdin=producer.popen.stdout, stdout=sink
+                )
                 procs.append(compressor)
-                target = compressor.popen.stdin
+                raw = 0  # the compressor reports it, below
             else:
-                target = sink
-            try:
-                if watch is None and hasattr(os, "splice"):
-                    raw = splice_all(producer.popen.stdout, target)
-                else:
-                    raw = pump(read_chunks(producer.popen.stdout), target, watch)
-            except BrokenPipeError:
-                raw = -1  # the compressor died; its own error says why, below
-            if target is not sink:
-                _close_input(target)
+                raw = _relay(producer, sink, codec, env, procs, watch)
+            # Only the compressor holds the pipe now: if it dies, the tool gets SIGPIPE.
             producer.popen.stdout.close()
             # The compressor's error (e.g. no space) explains a producer killed by SIGPIPE.
             for proc in reversed(procs):
@@ -226,40 +222,35 @@ def dump_to_file(
                 raise ToolError(f"{what}: the compressor stopped reading", hint)
             sink.flush()
             os.fsync(sink.fileno())
+        if direct:
+            raw = codec.input_size(procs[-1].stderr())
+            if raw is None:  # a compressor version that words its summary otherwise: count it
+                raw, _out = stream_file(out, codec, None, env, what, hint)
         return raw
     finally:
         for proc in procs:
             proc.close()
 
 
-def _dump_direct(argv, env, out: Path, codec: Codec, what: str, hint: str) -> int:
-    """``argv | compressor > out`` with no hop through this process: on a small server the
-    relay's extra pipe cost about a CPU-second per GB (benchmarks/README.md)."""
-    procs: list[Proc] = []
+def _relay(producer: Proc, sink, codec: Codec, env, procs: list[Proc], watch) -> int:
+    """Move the producer's stream into the compressor (or the file); return the byte count,
+    -1 when the compressor stopped reading (its own error says why)."""
+    if codec.compress:
+        compressor = Proc(list(codec.compress), env, stdin=subprocess.PIPE, stdout=sink)
+        procs.append(compressor)
+        target = compressor.popen.stdin
+    else:
+        target = sink
     try:
-        with open(out, "xb") as sink:
-            producer = Proc(argv, env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-            procs.append(producer)
-            with contextlib.suppress(OSError):  # fewer wake-ups; a hint only
-                fcntl.fcntl(producer.popen.stdout.fileno(), fcntl.F_SETPIPE_SZ, CHUNK)
-            compressor = Proc(
-                [*codec.compress, *codec.report], env, stdin=producer.popen.stdout, stdout=sink
-            )
-            procs.append(compressor)
-            # Only the compressor holds the pipe now: if it dies, the tool gets SIGPIPE.
-            producer.popen.stdout.close()
-            # The compressor's error (e.g. no space) explains a producer killed by SIGPIPE.
-            for proc in reversed(procs):
-                proc.check(what, hint)
-            sink.flush()
-            os.fsync(sink.fileno())
-        raw = codec.input_size(compressor.stderr())
-        if raw is None:  # a compressor version that words its summary otherwise: count it
-            raw, _out = stream_file(out, codec, None, env, what, hint)
-        return raw
-    finally:
-        for proc in procs:
-            proc.close()
+        if watch is None and hasattr(os, "splice"):
+            raw = splice_all(producer.popen.stdout, target)
+        else:
+            raw = pump(read_chunks(producer.popen.stdout), target, watch)
+    except BrokenPipeError:
+        raw = -1
+    if target is not sink:
+        _close_input(target)
+    return raw
 
 
 def stream_file(
