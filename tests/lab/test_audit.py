@@ -17,12 +17,6 @@ DEMO_SITE = ROOT / "var" / "demo" / "site"
 DB, MIRROR = "simrs-db", "simrs-mirror"
 
 
-@pytest.fixture(scope="module")
-def demo(provisioned):
-    """The session's lab is the one `spo demo` left (labhelpers.provisioned)."""
-    return provisioned
-
-
 def audit(runs) -> tuple[int, dict[str, dict]]:
     done = spo("-i", str(DEMO_SITE), "--runs-dir", str(runs), "audit", "--format", "json",
                check=False)  # fmt: skip
@@ -35,8 +29,8 @@ def not_met(found: dict[str, dict]) -> set[str]:
     return {rid for rid, r in found.items() if r["status"] == "not met"}
 
 
-def test_after_the_demo_every_applicable_requirement_is_met(demo):
-    code, found = audit(demo)
+def test_after_the_demo_every_applicable_requirement_is_met(provisioned):
+    code, found = audit(provisioned)
     assert not_met(found) == set() and code == 0, {r: found[r]["gap"] for r in not_met(found)}
     assert len(found) == 31
     # What the demo did is judged met, on evidence; what it cannot have done yet is not applicable.
@@ -51,24 +45,24 @@ def test_after_the_demo_every_applicable_requirement_is_met(demo):
     assert "change.id.html" in reports and "quarterly.en.html" in reports
 
 
-def test_a_stopped_mirror_breaks_exactly_mirroring(demo):
+def test_a_stopped_mirror_breaks_exactly_mirroring(provisioned):
     lab_exec(MIRROR, "mariadb", "-e", "STOP REPLICA")
     try:
-        code, found = audit(demo)
+        code, found = audit(provisioned)
     finally:
         lab_exec(MIRROR, "mariadb", "-e", "START REPLICA")
     assert not_met(found) == {"S3.3"} and code == 1
     assert "simrs-mirror" in found["S3.3"]["gap"]
 
 
-def test_deleted_backups_break_exactly_the_backup_requirements(demo):
+def test_deleted_backups_break_exactly_the_backup_requirements(provisioned):
     # Every automatic backup of the databases taken out of simrs-db's own folder by hand (and
     # put back afterwards, so the lab stays whole for the other tests and the next run).
     aside = "/var/backups/spo-audit-test"
     lab_exec(DB, "sh", "-c", f"mkdir -p {aside} && mv /var/backups/spo/*_simrs-db_*_automatic "
              f"{aside}/")  # fmt: skip
     try:
-        code, found = audit(demo)
+        code, found = audit(provisioned)
     finally:
         lab_exec(DB, "sh", "-c", f"mv {aside}/* /var/backups/spo/ && rmdir {aside}")
     assert not_met(found) == {"S1.1", "S1.5", "S2.2", "S2.6"} and code == 1
