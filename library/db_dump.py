@@ -38,9 +38,9 @@ options:
     description:
       - PostgreSQL dump format.
       - C(custom) is one custom-format dump compressed as a stream.
-      - C(parallel), for big databases, dumps the data of the biggest tables in O(jobs) more
-        custom-format files side by side in the same snapshot, each its own compressed stream,
-        and restores them side by side.
+      - C(parallel), for big databases, dumps the rows of the biggest tables as COPY text in
+        O(jobs) streams side by side in the same snapshot, a compressed file per table, and
+        restores them side by side.
       - C(directory) is C(pg_dump --format=directory --jobs), compressed by pg_dump with gzip.
     type: str
     default: custom

@@ -6,8 +6,9 @@ module: db_restore
 short_description: Restore a verified database backup, fully or chosen tables, into any name
 description:
   - Verifies the backup folder (checksums and readability) first and refuses a damaged one.
-  - PostgreSQL restores with C(pg_restore) (O(jobs) in parallel), MariaDB with the C(mariadb)
-    client; the engine and format come from the backup's manifest.
+  - PostgreSQL restores with C(pg_restore) (O(jobs) in parallel; the parts of a C(parallel)
+    backup with psql's C(COPY)), MariaDB with the C(mariadb) client; the engine and format
+    come from the backup's manifest.
   - Restores into O(target_database) (created when missing, with the source's encoding); an
     existing database is only overwritten with O(replace) (PostgreSQL C(--clean --if-exists)).
   - Any error of the restore tool fails the task, including PostgreSQL's "errors ignored on

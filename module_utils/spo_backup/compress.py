@@ -48,13 +48,14 @@ class Codec:
 _ZSTD_SIZES = re.compile(r"\(\s*(\d+)(?: B)? =>\s*\d+(?: B| bytes),")
 
 CODECS = {
-    # -T0: one worker per core. Level 2, not zstd's default 3: on the benchmark's hospital data
-    # it costs about 2% more bytes (1.07x pg_dump's gzip) for clearly less CPU, and on a small
-    # server the CPU is what makes a backup slow (benchmarks/README.md).
+    # -T0: one worker per core. Level 1 with level 3's hash table (hlog=15, 128 KiB, still in
+    # a core's cache) instead of zstd's default 3: on the benchmark's hospital data about as
+    # small as level 2 for level 1's CPU, and on a small server the CPU is what makes a
+    # backup slow (benchmarks/README.md). Any zstd since 1.3 reads and writes these streams.
     "zstd": Codec(
         "zstd",
         ".zst",
-        ("zstd", "-q", "-T0", "-2", "-c"),
+        ("zstd", "-q", "-T0", "-1", "--zstd=hlog=15", "-c"),
         ("zstd", "-q", "-d", "-c"),
         report=("-vvv",),
     ),

@@ -27,6 +27,8 @@ _COUNT_TABLES = r"""SELECT format('SELECT %L, count(*) FROM ONLY %I.%I',
 
 
 def _counts(session: Session) -> dict[str, int]:
+    # One backend per count: parallel workers only add CPU while the dump holds the cores.
+    session.query("SET max_parallel_workers_per_gather = 0;")
     return {name: int(count) for name, count in session.query(_COUNT_TABLES)}
 
 
@@ -56,16 +58,24 @@ def dump(
         )[0]
         session.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;")
         snapshot = session.query("SELECT pg_export_snapshot();")[0][0]
-        parts = []
-        if fmt == PARALLEL:  # asked now: the session is busy counting once the dump starts
-            sizes = [(f"{s}.{t}", int(n)) for s, t, n in session.query(pg_parallel.TABLE_SIZES)]
-            parts = pg_parallel.plan(sizes, jobs)
+        # Asked now: the session is busy counting once the dump starts.
+        parts = _parallel_parts(session, jobs) if fmt == PARALLEL else []
         # Side by side: the row counts (in the dump's snapshot, on this session), the dump,
         # and the roles, which do not depend on the snapshot.
         work = {
             "rows": functools.partial(_counts, session),
             "dump": functools.partial(
-                _run_pg_dump, conn, env, database, snapshot, stage, codec, fmt, jobs, parts, what
+                _run_pg_dump,
+                conn,
+                env,
+                database,
+                snapshot,
+                stage,
+                codec,
+                fmt,
+                jobs,
+                parts,
+                encoding,
             ),
         }
         if with_globals:
@@ -89,13 +99,21 @@ def dump(
             "collate": collate,
             "ctype": ctype,
             "jobs": jobs,
-            **({"parts": layout} if fmt == PARALLEL else {}),
+            **layout,
         },
     }
 
 
-def _run_pg_dump(conn, env, database, snapshot, stage, codec, fmt, jobs, parts, what):
+def _parallel_parts(session: Session, jobs: int) -> list[list[tuple[str, str]]]:
+    """The big tables spread over ``jobs`` streams, each with its COPY target."""
+    found = {f"{s}.{t}": (int(n), to) for s, t, n, to in session.query(pg_parallel.TABLE_SIZES)}
+    plan = pg_parallel.plan([(name, size) for name, (size, _to) in found.items()], jobs)
+    return [[(name, found[name][1]) for name in part] for part in plan]
+
+
+def _run_pg_dump(conn, env, database, snapshot, stage, codec, fmt, jobs, parts, encoding):
     """Run the dump in the chosen format; return (raw bytes or None, parallel layout)."""
+    what = f"backup of PostgreSQL database {database}"
     argv = ["pg_dump", *pg_client.conn_args(conn), "--snapshot", snapshot, "-d", database]
     hint = "read the pg_dump message above; " + HINT
     if fmt == CUSTOM:
@@ -104,7 +122,9 @@ def _run_pg_dump(conn, env, database, snapshot, stage, codec, fmt, jobs, parts, 
         out = stage / f"{pg_parallel.MAIN}{codec.suffix}"
         return proc.dump_to_file(argv, env, out, codec, what, hint), {}
     if fmt == PARALLEL:
-        return pg_parallel.dump(argv, env, stage, codec, parts, what)
+        psql = pg_client.psql_argv(conn, database)
+        copy = functools.partial(pg_parallel.copy_out, psql, snapshot, encoding)
+        return pg_parallel.dump(argv, copy, env, stage, codec, parts, what)
     if fmt == DIRECTORY:
         # Big databases: one file per table, written in parallel and gzip-compressed by
         # pg_dump itself (PostgreSQL 15 cannot hand them to zstd), restorable with --jobs.
@@ -122,6 +142,8 @@ def content_of(relpath: str) -> str:
     """What a payload file holds, for verification."""
     if relpath.startswith("globals.sql"):
         return "pg-globals"
+    if pg_parallel.is_copy(relpath):
+        return "pg-copy"
     if relpath.startswith(("dump.pgdump", "data-")):
         return "pg-custom"
     if relpath == "dump.d/toc.dat":
@@ -174,7 +196,8 @@ def restore(
         choice = [f"--schema={s}" for s in schemas] + [f"--table={t}" for t in tables]
         if no_owner:
             choice += ["--no-owner", "--no-privileges"]
-        _restore_payload(conn, env, target, choice, folder, manifest, jobs, replace, tables, what)
+        wanted = functools.partial(_chosen, schemas=schemas, tables=tables)
+        _restore_payload(conn, env, target, choice, folder, manifest, jobs, replace, wanted, what)
         with pg_client.psql(conn, env, target, what) as session:
             restored = _counts(session)
     result = {
@@ -194,13 +217,14 @@ def _create_schemas(conn: Connection, env: dict[str, str], db: str, wanted: dict
             s.query('CREATE SCHEMA IF NOT EXISTS :"schema";')
 
 
+def _chosen(name: str, schemas=(), tables=()) -> bool:
+    """Whether the table ``schema.table`` is part of a restore of these schemas and tables."""
+    schema, table = name.split(".", 1)
+    return (not schemas or schema in schemas) and (not tables or table in tables)
+
+
 def _wanted(recorded: dict[str, int], schemas=(), tables=()) -> dict[str, int]:
-    return {
-        name: rows
-        for name, rows in recorded.items()
-        if (not schemas or name.split(".", 1)[0] in schemas)
-        and (not tables or name.split(".", 1)[1] in tables)
-    }
+    return {name: rows for name, rows in recorded.items() if _chosen(name, schemas, tables)}
 
 
 def _create_database(conn: Connection, env: dict[str, str], name: str, details: dict) -> None:
@@ -218,8 +242,9 @@ def _create_database(conn: Connection, env: dict[str, str], name: str, details: 
         )
 
 
-def _restore_payload(conn, env, target, choice, folder, manifest, jobs, replace, tables, what):
-    """Run pg_restore over the backup's payload in the way its format needs."""
+def _restore_payload(conn, env, target, choice, folder, manifest, jobs, replace, wanted, what):
+    """Run pg_restore over the backup's payload in the way its format needs; ``wanted``
+    picks the tables of a parallel backup's parts."""
     argv = ["pg_restore", *pg_client.conn_args(conn), "-d", target, "--exit-on-error", *choice]
 
     def run(args: list[str], path: Path, codec: Codec | None) -> None:
@@ -228,10 +253,18 @@ def _restore_payload(conn, env, target, choice, folder, manifest, jobs, replace,
     fmt = manifest["format"]
     if fmt == PARALLEL:
         codec = CODECS[manifest["compression"]]
+        psql = pg_client.psql_argv(conn, target)
         if replace:  # what --clean would drop, before anything is created
             script = pg_parallel.drop_statements(choice, folder, codec, env)
-            proc.run(pg_client.psql_argv(conn, target), env, what, HINT, script)
-        pg_parallel.restore(argv, folder, manifest, codec, jobs, run, tables)
+            proc.run(psql, env, what, HINT, script)
+
+        def copy(target: str, path: Path, codec: Codec) -> None:
+            # One transaction per part: a part that fails leaves its table empty, not half full.
+            hint = "the target database is half restored: drop it and restore again"
+            load = pg_parallel.copy_in(psql, manifest["details"]["encoding"], target)
+            proc.stream_file(path, codec, load, env, what, hint)
+
+        pg_parallel.restore(argv, folder, manifest, codec, jobs, run, copy, wanted)
         return
     argv = [*argv, "--clean", "--if-exists"] if replace else argv
     argv += ["--jobs", str(jobs)] if jobs > 1 else ["--single-transaction"]

@@ -1,5 +1,6 @@
 """Verification: every payload file has the checksum the manifest recorded, and the restore
-tool can read it (``pg_restore --list``, a full decompression, the dump's closing line)."""
+tool can read it (``pg_restore --list``, a full decompression, the dump's closing line, the
+row count of a part of COPY text)."""
 
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def check_payload(folder: Path, data: dict) -> dict:
             problems[rel] = f"sha256 is {found}, the manifest recorded {info['sha256']}"
             continue
         try:
-            raw_total += _readable(folder, rel, info["content"])
+            raw_total += _readable(folder, rel, info["content"], _rows_of(data, rel))
         except ToolError as exc:
             problems[rel] = f"not readable: {exc.what}"
     if problems:
@@ -53,17 +54,30 @@ def check_payload(folder: Path, data: dict) -> dict:
     return {"backup": folder.name, "ok": True, "files": sorted(listed), "raw_bytes": raw_total}
 
 
-def _readable(folder: Path, rel: str, content: str) -> int:
-    """Decompress the whole file through its reader; return the decompressed size."""
+def _rows_of(data: dict, rel: str) -> int | None:
+    """The rows the manifest counted for a file of bare COPY text (a line each), else None."""
+    if data["files"][rel]["content"] != "pg-copy":
+        return None
+    (table,) = data["details"]["parts"][rel]
+    return data["tables"][table]
+
+
+def _readable(folder: Path, rel: str, content: str, rows: int | None = None) -> int:
+    """Decompress the whole file through its reader; return the decompressed size.
+
+    ``rows``: the lines the file must hold (COPY text has no closing line to look for)."""
     env = proc.child_env()
     what = f"reading {rel}"
     if content == "pg-toc":
         proc.run(["pg_restore", "--list", str(folder / Path(rel).parent)], env, what, _HINT)
     tail = bytearray()
+    lines = [0]
 
     def keep_tail(chunk: bytes) -> None:
         tail.extend(chunk)
         del tail[:-512]
+        if rows is not None:
+            lines[0] += chunk.count(b"\n")
 
     raw, _out = proc.stream_file(
         folder / rel,
@@ -75,6 +89,11 @@ def _readable(folder: Path, rel: str, content: str) -> int:
         watch=keep_tail,
         consumer_may_stop=True,  # pg_restore --list stops after the table of contents
     )
+    if rows is not None and lines[0] != rows:
+        raise ToolError(
+            f"{rel} holds {lines[0]} rows, the manifest counted {rows}: the dump was cut short",
+            _HINT,
+        )
     trailer = _TRAILERS.get(content)
     if trailer and trailer not in tail:
         raise ToolError(

@@ -49,15 +49,15 @@ def mariadb(sql: str, db: str | None = None) -> str:
 def pg_tables(db: str) -> dict[str, tuple[int, str]]:
     """Row count and an md5 of every row's text, per table: equal means equal content."""
     names = psql(
-        "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname "
-        "NOT IN ('pg_catalog', 'information_schema') ORDER BY 1;",
+        "SELECT schemaname || '.' || tablename, format('%I.%I', schemaname, tablename) "
+        "FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1;",
         db,
-    ).split()
+    ).splitlines()
     result = {}
-    for name in names:
+    for name, quoted in (line.split("\t") for line in names):
         count, digest = psql(
             f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY "
-            f"t::text), '')) FROM {name} t;",
+            f"t::text), '')) FROM {quoted} t;",
             db,
         ).split()
         result[name] = (int(count), digest)
