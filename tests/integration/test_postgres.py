@@ -134,28 +134,24 @@ def test_parallel_backup_spreads_the_tables_over_parts_in_one_snapshot(
     ]
 
 
-def test_parallel_partial_restore_of_two_tables_gives_exactly_those(
-    dest, pg_db, every_table_parted
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [
+        ({"tables": ["pasien", "hasil"]}, {"lab.hasil": 3000, "public.pasien": 2000}),
+        ({"schemas": ["lab"]}, {"lab.hasil": 3000}),  # only the parts of that schema load
+    ],
+)
+def test_parallel_partial_restore_gives_exactly_the_chosen_tables(
+    dest, pg_db, every_table_parted, choice, expected
 ) -> None:
     source = pg_db(PG_SEED)
     folder = Path(_dump(dest, source, fmt="parallel", jobs=3)["path"])
     target = unique("spo_pg_partial")
     pg_db.track(target)
-    result = jobs.restore_database(PG_CONN, folder, target, tables=["pasien", "hasil"], jobs=2)
-    assert result["tables"] == {"lab.hasil": 3000, "public.pasien": 2000}
-    same_tables(pg_tables, target, source, {"public.pasien", "lab.hasil"})
-
-
-def test_parallel_partial_restore_of_a_schema_loads_only_its_parts(
-    dest, pg_db, every_table_parted
-) -> None:
-    source = pg_db(PG_SEED)
-    folder = Path(_dump(dest, source, fmt="parallel", jobs=2)["path"])
-    target = unique("spo_pg_schema")
-    pg_db.track(target)
-    result = jobs.restore_database(PG_CONN, folder, target, schemas=["lab"], jobs=2)
-    assert result["tables"] == {"lab.hasil": 3000}
-    assert set(pg_tables(target)) == {"lab.hasil"}
+    result = jobs.restore_database(PG_CONN, folder, target, jobs=2, **choice)
+    assert result["tables"] == expected
+    assert set(pg_tables(target)) == set(expected)
+    same_tables(pg_tables, target, source, set(expected))
 
 
 def test_parallel_restore_with_replace_rebuilds_the_database(
