@@ -258,10 +258,10 @@ def _restore_payload(conn, env, target, choice, folder, manifest, jobs, replace,
             script = pg_parallel.drop_statements(choice, folder, codec, env)
             proc.run(psql, env, what, HINT, script)
 
-        def copy(target: str, path: Path, codec: Codec) -> None:
+        def copy(into: str, path: Path, codec: Codec) -> None:
             # One transaction per part: a part that fails leaves its table empty, not half full.
             hint = "the target database is half restored: drop it and restore again"
-            load = pg_parallel.copy_in(psql, manifest["details"]["encoding"], target)
+            load = pg_parallel.copy_in(psql, manifest["details"]["encoding"], into)
             proc.stream_file(path, codec, load, env, what, hint)
 
         pg_parallel.restore(argv, folder, manifest, codec, jobs, run, copy, wanted)
