@@ -15,8 +15,8 @@ row, which on the benchmark's data cost 3% more bytes to compress and 5% more co
 (benchmarks/README.md), and a text row is a line, so verification counts the rows of a part
 against the manifest. A restore replays the schema, loads the main file's data with pg_restore
 and every part with psql's COPY side by side, then builds the indexes and constraints (with
-``--jobs``), which is pg_restore's own order of work. Backups whose parts are custom archives
-(``data-NN.pgdump.*``, engine 0.1.0) restore as before.
+``--jobs``), which is pg_restore's own order of work. Backups made before December 2026,
+whose parts are custom archives (``data-NN.pgdump.*``), restore as before.
 """
 
 import functools

@@ -323,7 +323,7 @@ def test_verify_counts_the_rows_of_a_part(dest, pg_db, tmp_path) -> None:
 
 
 def test_parallel_backups_with_custom_archive_parts_still_restore(dest, pg_db) -> None:
-    """Engine 0.1.0 wrote each part as a pg_dump custom archive (data-NN.pgdump.*)."""
+    """Until December 2026 each part was a pg_dump custom archive (data-NN.pgdump.*)."""
     source = pg_db(BIG_AND_SMALL)
     made = _dump(dest, source, fmt="parallel", jobs=2)
     folder, data = Path(made["path"]), made["manifest"]
