@@ -72,6 +72,7 @@ def copy_out(psql: list[str], snapshot: str, encoding: str, target: str) -> list
         raise BackupError(f"unexpected snapshot id {snapshot!r}", "report this as a bug")
     return [
         *psql,
+        "-q",  # no command tags: on stdout they would land in the data
         "-c", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;",
         "-c", f"SET TRANSACTION SNAPSHOT '{snapshot}';",
         "-c", _settings(encoding),

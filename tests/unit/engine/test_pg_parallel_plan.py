@@ -35,9 +35,9 @@ PSQL = ["psql", "-X", "-d", "rs"]
 
 def test_a_part_is_read_in_the_snapshot_with_pg_dumps_settings():
     argv = pg_parallel.copy_out(PSQL, "00000003-0000001B-1", "UTF8", 'public."A b" (id)')
-    assert argv[: len(PSQL)] == PSQL
-    assert argv[len(PSQL) :: 2] == ["-c"] * 5  # one statement group per -c, run in order
-    sql = argv[len(PSQL) + 1 :: 2]
+    assert argv[: len(PSQL) + 1] == [*PSQL, "-q"]
+    assert argv[len(PSQL) + 1 :: 2] == ["-c"] * 5  # one statement group per -c, run in order
+    sql = argv[len(PSQL) + 2 :: 2]
     assert sql[0] == "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
     assert sql[1] == "SET TRANSACTION SNAPSHOT '00000003-0000001B-1';"
     assert "SET client_encoding = 'UTF8';" in sql[2] and "SET DateStyle = ISO;" in sql[2]
