@@ -141,12 +141,18 @@ def _full(sink) -> DestinationFull:
     )
 
 
+def _widen(*pipes: BinaryIO) -> None:
+    """Bigger pipes mean fewer wake-ups of the processes on both ends; a hint only (not a
+    pipe, or over the system's limit: left as it is)."""
+    for pipe in pipes:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, CHUNK)
+
+
 def splice_all(source: BinaryIO, sink: BinaryIO) -> int:
     """Move the whole stream of the pipe ``source`` into ``sink`` inside the kernel, without
     copying it through Python; return the byte count. Errors are those of ``pump``."""
-    for stream in (source, sink):
-        with contextlib.suppress(OSError):  # bigger pipes mean fewer wake-ups; a hint only
-            fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, CHUNK)
+    _widen(source, sink)
     total = 0
     while True:
         try:
@@ -204,8 +210,7 @@ def dump_to_file(
             producer = Proc(argv, env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
             procs.append(producer)
             if direct:
-                with contextlib.suppress(OSError):  # fewer wake-ups; a hint only
-                    fcntl.fcntl(producer.popen.stdout.fileno(), fcntl.F_SETPIPE_SZ, CHUNK)
+                _widen(producer.popen.stdout)
                 compressor = Proc(
                     [*codec.compress, *codec.report], env, stdin=producer.popen.stdout, stdout=sink
                 )

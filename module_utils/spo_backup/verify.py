@@ -45,7 +45,8 @@ def check_payload(folder: Path, data: dict) -> dict:
             problems[rel] = f"sha256 is {found}, the manifest recorded {info['sha256']}"
             continue
         try:
-            raw_total += _readable(folder, rel, info["content"], _rows_of(data, rel))
+            rows = _rows_of(data, rel) if info["content"] == "pg-copy" else None
+            raw_total += _readable(folder, rel, info["content"], rows)
         except ToolError as exc:
             problems[rel] = f"not readable: {exc.what}"
     if problems:
@@ -54,10 +55,8 @@ def check_payload(folder: Path, data: dict) -> dict:
     return {"backup": folder.name, "ok": True, "files": sorted(listed), "raw_bytes": raw_total}
 
 
-def _rows_of(data: dict, rel: str) -> int | None:
-    """The rows the manifest counted for a file of bare COPY text (a line each), else None."""
-    if data["files"][rel]["content"] != "pg-copy":
-        return None
+def _rows_of(data: dict, rel: str) -> int:
+    """The rows the manifest counted for a part of bare COPY text (a line each)."""
     (table,) = data["details"]["parts"][rel]
     return data["tables"][table]
 
